@@ -1,0 +1,123 @@
+use jiff::Timestamp;
+
+use crate::auth::users::{NewUser, User};
+use crate::db::{Db, StoreError, Ts, Tx};
+use crate::{on_pool, on_tx};
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    email: String,
+    name: String,
+    role: String,
+    customer_code: Option<String>,
+    disabled: bool,
+    password_hash: Option<String>,
+    last_login_at: Option<Ts>,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<User, StoreError> {
+        let role = self
+            .role
+            .parse()
+            .map_err(|m: String| StoreError::Other(sqlx::Error::Decode(m.into())))?;
+        Ok(User {
+            id: self.id,
+            username: self.username,
+            email: self.email,
+            name: self.name,
+            role,
+            customer_code: self.customer_code,
+            disabled: self.disabled,
+            password_hash: self.password_hash,
+            last_login_at: self.last_login_at.map(Into::into),
+        })
+    }
+}
+
+/// The one user SELECT, with a tail (WHERE/ORDER BY) appended at compile time.
+macro_rules! select_users {
+    ($tail:literal) => {
+        concat!(
+            "SELECT u.id, u.username, u.email, u.name, u.role, c.code AS customer_code, ",
+            "u.disabled, u.password_hash, u.last_login_at ",
+            "FROM users u LEFT JOIN customers c ON c.id = u.customer_id",
+            $tail
+        )
+    };
+}
+
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    new: &NewUser,
+    customer_id: Option<i64>,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let id: i64 = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+        "INSERT INTO users (username, email, name, role, customer_id, password_hash, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id"
+    )
+    .bind(new.username.as_str())
+    .bind(&new.email)
+    .bind(&new.name)
+    .bind(new.role.as_str())
+    .bind(customer_id)
+    .bind(&new.password_hash)
+    .bind(Ts(now))
+    .fetch_one(c)
+    .await?
+    });
+    Ok(id)
+}
+
+pub(crate) async fn by_username(db: &Db, username: &str) -> Result<Option<User>, StoreError> {
+    let row: Option<UserRow> = on_pool!(db, |p| {
+        sqlx::query_as(select_users!(" WHERE u.username = $1"))
+            .bind(username)
+            .fetch_optional(p)
+            .await?
+    });
+    row.map(UserRow::into_user).transpose()
+}
+
+pub(crate) async fn by_id(db: &Db, id: i64) -> Result<Option<User>, StoreError> {
+    let row: Option<UserRow> = on_pool!(db, |p| {
+        sqlx::query_as(select_users!(" WHERE u.id = $1"))
+            .bind(id)
+            .fetch_optional(p)
+            .await?
+    });
+    row.map(UserRow::into_user).transpose()
+}
+
+pub(crate) async fn list(db: &Db) -> Result<Vec<User>, StoreError> {
+    let rows: Vec<UserRow> = on_pool!(db, |p| {
+        sqlx::query_as(select_users!(" ORDER BY u.username"))
+            .fetch_all(p)
+            .await?
+    });
+    rows.into_iter().map(UserRow::into_user).collect()
+}
+
+pub(crate) async fn count(db: &Db) -> Result<i64, StoreError> {
+    Ok(on_pool!(db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users"
+    )
+    .fetch_one(p)
+    .await?))
+}
+
+pub(crate) async fn touch_login(tx: &mut Tx, id: i64, now: Timestamp) -> Result<(), StoreError> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE users SET last_login_at = $1 WHERE id = $2"
+    )
+    .bind(Ts(now))
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! Users: the three roles, validated usernames, and creation with the rules that go with it.
+
+use jiff::Timestamp;
+
+use super::store;
+use crate::db::{Db, StoreError, Tx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Agent,
+    Customer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Agent => "agent",
+            Role::Customer => "customer",
+        }
+    }
+
+    /// Admins and agents work tickets; customers only reach the portal.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Admin | Role::Agent)
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Role, String> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "agent" => Ok(Role::Agent),
+            "customer" => Ok(Role::Customer),
+            other => Err(format!("\"{other}\" is not admin, agent or customer")),
+        }
+    }
+}
+
+/// A username: 1–64 characters of letters, digits and `. _ - @`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(s: &str) -> Result<Username, String> {
+        let ok_char = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
+        if s.is_empty() || s.chars().count() > 64 {
+            return Err("must be 1 to 64 characters".into());
+        }
+        if !s.chars().all(ok_char) {
+            return Err(format!("\"{s}\" may hold only letters, digits and . _ - @"));
+        }
+        Ok(Username(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub customer_code: Option<String>,
+    pub disabled: bool,
+    pub(crate) password_hash: Option<String>,
+    pub last_login_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: Username,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub customer_code: Option<String>,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("a user named {0} already exists")]
+    Exists(String),
+    #[error("no customer has the code {0}")]
+    NoSuchCustomer(String),
+    #[error("a customer user needs --customer CODE")]
+    CustomerMissing,
+    #[error("only customer users belong to a customer")]
+    CustomerNotAllowed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub async fn create_user(tx: &mut Tx, new: NewUser, now: Timestamp) -> Result<i64, UserError> {
+    let customer_id = match (&new.role, &new.customer_code) {
+        (Role::Customer, None) => return Err(UserError::CustomerMissing),
+        (Role::Customer, Some(code)) => Some(
+            crate::customers::id_by_code(tx, code)
+                .await?
+                .ok_or_else(|| UserError::NoSuchCustomer(code.clone()))?,
+        ),
+        (_, Some(_)) => return Err(UserError::CustomerNotAllowed),
+        (_, None) => None,
+    };
+    match store::users::insert(tx, &new, customer_id, now).await {
+        Err(e) if e.is_conflict_on("users_username_key") => {
+            Err(UserError::Exists(new.username.as_str().to_owned()))
+        }
+        other => Ok(other?),
+    }
+}
+
+pub async fn find_user(db: &Db, username: &str) -> Result<Option<User>, StoreError> {
+    store::users::by_username(db, username).await
+}
+
+pub async fn user_by_id(db: &Db, id: i64) -> Result<Option<User>, StoreError> {
+    store::users::by_id(db, id).await
+}
+
+pub async fn count_users(db: &Db) -> Result<i64, StoreError> {
+    store::users::count(db).await
+}
+
+pub async fn list_users(db: &Db) -> Result<Vec<User>, StoreError> {
+    store::users::list(db).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_refuse_spaces_and_empty() {
+        assert!(Username::parse("alice").is_ok());
+        assert!(Username::parse("a.b-c_d@x").is_ok());
+        assert!(Username::parse("").is_err());
+        assert!(
+            Username::parse("al ice")
+                .unwrap_err()
+                .contains("only letters")
+        );
+    }
+}

@@ -1,0 +1,642 @@
+//! Turning raw sections into a `Config`, collecting every problem with its key.
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::duration::parse_duration;
+use super::load::Sections;
+use super::raw::*;
+use super::{AuthConfig, AuthSource, Config, JobsConfig, LogConfig, Problem, WebConfig};
+use crate::db::{DatabaseUrl, PoolOptions};
+
+/// The core keys' defaults (CONTRACT §2).
+#[derive(Debug, Serialize)]
+pub(super) struct CoreDefaults {
+    listen: &'static str,
+    database_url: &'static str,
+    base_url: &'static str,
+}
+
+pub(super) fn default_core() -> CoreDefaults {
+    CoreDefaults {
+        listen: "127.0.0.1:8080",
+        database_url: "sqlite://data/opsdesk.db",
+        base_url: "http://127.0.0.1:8080",
+    }
+}
+
+/// A `Config` of built-in defaults only.
+pub(super) fn defaults() -> Config {
+    let core = default_core();
+    let mut problems = Vec::new();
+    let sections = Sections {
+        core: Some(RawCore {
+            listen: core.listen.into(),
+            database_url: core.database_url.into(),
+            base_url: core.base_url.into(),
+            unknown: Unknown::new(),
+        }),
+        web: Some(RawWeb::default()),
+        db: Some(RawDb::default()),
+        jobs: Some(RawJobs::default()),
+        log: Some(RawLog::default()),
+        auth: Some(RawAuth::default()),
+        mail: Some(RawMail::default()),
+        queues: Some(Vec::new()),
+        calendars: Some(Vec::new()),
+        slas: Some(Vec::new()),
+        oncall: Some(Vec::new()),
+        ldap: Some(None),
+        radius: Some(None),
+        alert_sources: Some(Vec::new()),
+    };
+    // The built-in defaults are valid by construction; a test below keeps them so.
+    check(sections, &mut problems).unwrap_or_else(|| unreachable_defaults(&problems))
+}
+
+#[allow(clippy::panic)] // reason: only reachable if the built-in defaults themselves are broken
+fn unreachable_defaults(problems: &[Problem]) -> Config {
+    panic!("built-in config defaults are invalid: {problems:?}")
+}
+
+struct Ck<'a> {
+    problems: &'a mut Vec<Problem>,
+}
+
+impl Ck<'_> {
+    fn bad(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    fn duration(&mut self, key: &str, text: &str) -> Duration {
+        match parse_duration(text) {
+            Ok(d) if d.is_zero() => {
+                self.bad(key, "must be longer than zero");
+                d
+            }
+            Ok(d) => d,
+            Err(m) => {
+                self.bad(key, m);
+                Duration::ZERO
+            }
+        }
+    }
+
+    fn email(&mut self, key: &str, text: &str) {
+        let ok = text
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') || d == "localhost")
+            && !text.contains(char::is_whitespace);
+        if !ok {
+            self.bad(key, format!("\"{text}\" is not an email address"));
+        }
+    }
+
+    fn url(&mut self, key: &str, text: &str, schemes: &[&str]) -> Option<url::Url> {
+        match url::Url::parse(text) {
+            Ok(u) if schemes.contains(&u.scheme()) => Some(u),
+            Ok(u) => {
+                self.bad(
+                    key,
+                    format!(
+                        "scheme {}:// is not one of {}",
+                        u.scheme(),
+                        schemes.join(", ")
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                self.bad(key, format!("\"{text}\" is not a URL: {e}"));
+                None
+            }
+        }
+    }
+
+    fn timezone(&mut self, key: &str, name: &str) {
+        if jiff::tz::TimeZone::get(name).is_err() {
+            self.bad(
+                key,
+                format!("\"{name}\" is not an IANA time zone (e.g. Europe/Rome)"),
+            );
+        }
+    }
+
+    fn unique<'n>(&mut self, key: &str, names: impl Iterator<Item = &'n str>) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        for (i, n) in names.enumerate() {
+            if n.trim().is_empty() {
+                self.bad(format!("{key}[{i}].name"), "must not be empty");
+            } else if !seen.insert(n.to_owned()) {
+                self.bad(
+                    format!("{key}[{i}].name"),
+                    format!("\"{n}\" is defined twice"),
+                );
+            }
+        }
+        seen
+    }
+}
+
+const ROLES: &[&str] = &["admin", "agent", "customer"];
+const STATUSES: &[&str] = &["new", "open", "stalled", "resolved", "rejected", "deleted"];
+const PRIORITIES: &[&str] = &["P1", "P2", "P3", "P4"];
+
+/// Validates every section; `None` when any was unreadable or a problem was found.
+pub(super) fn check(s: Sections, problems: &mut Vec<Problem>) -> Option<Config> {
+    let mut ck = Ck { problems };
+    let core = s.core?;
+    let listen = core.listen.parse::<SocketAddr>().unwrap_or_else(|e| {
+        ck.bad(
+            "listen",
+            format!("\"{}\" is not host:port ({e})", core.listen),
+        );
+        SocketAddr::from(([127, 0, 0, 1], 8080))
+    });
+    let database_url = DatabaseUrl::parse(&core.database_url).unwrap_or_else(|m| {
+        ck.bad("database_url", m);
+        DatabaseUrl::parse("sqlite://invalid.db").unwrap_or_else(|_| unreachable_url())
+    });
+    let base_url = ck
+        .url("base_url", &core.base_url, &["http", "https"])
+        .unwrap_or_else(|| {
+            url::Url::parse("http://127.0.0.1:8080").unwrap_or_else(|_| unreachable_url())
+        });
+
+    let web = s.web.map(|w| WebConfig {
+        request_timeout: ck.duration("web.request_timeout", &w.request_timeout),
+        max_body_bytes: usize::try_from(w.max_body_bytes).unwrap_or(usize::MAX),
+        trusted_proxies: w
+            .trusted_proxies
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                p.parse::<IpAddr>()
+                    .map_err(|_| {
+                        ck.bad(
+                            format!("web.trusted_proxies[{i}]"),
+                            format!("\"{p}\" is not an IP address"),
+                        )
+                    })
+                    .ok()
+            })
+            .collect(),
+    });
+    let db = s.db.map(|d| {
+        if d.max_connections == 0 {
+            ck.bad("db.max_connections", "must be at least 1");
+        }
+        PoolOptions {
+            max_connections: d.max_connections.max(1),
+            acquire_timeout: ck.duration("db.acquire_timeout", &d.acquire_timeout),
+        }
+    });
+    let jobs = s.jobs.map(|j| {
+        if j.max_attempts == 0 {
+            ck.bad("jobs.max_attempts", "must be at least 1");
+        }
+        JobsConfig {
+            workers: j.workers,
+            max_attempts: j.max_attempts.max(1),
+            lease: ck.duration("jobs.lease", &j.lease),
+        }
+    });
+    let log = s.log.map(|l| {
+        if tracing_subscriber::EnvFilter::try_new(&l.level).is_err() {
+            ck.bad(
+                "log.level",
+                format!(
+                    "\"{}\" is not a level or filter (e.g. info, opsdesk=debug)",
+                    l.level
+                ),
+            );
+        }
+        if l.format != "text" && l.format != "json" {
+            ck.bad(
+                "log.format",
+                format!("\"{}\" must be text or json", l.format),
+            );
+        }
+        LogConfig {
+            json: l.format == "json",
+            level: l.level,
+        }
+    });
+    let auth = s.auth.map(|a| check_auth(&mut ck, a));
+
+    let queues = s.queues.unwrap_or_default();
+    let queue_names = ck.unique("queue", queues.iter().map(|q| q.name.as_str()));
+    let calendars = s.calendars.unwrap_or_default();
+    let calendar_names = ck.unique("calendar", calendars.iter().map(|c| c.name.as_str()));
+    let slas = s.slas.unwrap_or_default();
+    let sla_names = ck.unique("sla", slas.iter().map(|p| p.name.as_str()));
+    let oncall = s.oncall.unwrap_or_default();
+    let oncall_names = ck.unique("oncall", oncall.iter().map(|o| o.name.as_str()));
+
+    if let Some(m) = &s.mail {
+        check_mail(&mut ck, m, &queue_names);
+    }
+    for (i, q) in queues.iter().enumerate() {
+        let k = format!("queue[{i}]");
+        for (field, addr) in [
+            ("correspond_address", &q.correspond_address),
+            ("comment_address", &q.comment_address),
+        ] {
+            if let Some(a) = addr {
+                ck.email(&format!("{k}.{field}"), a);
+            }
+        }
+        if let Some(p) = &q.sla
+            && !sla_names.contains(p)
+        {
+            ck.bad(format!("{k}.sla"), format!("no [[sla]] is named \"{p}\""));
+        }
+    }
+    for (i, c) in calendars.iter().enumerate() {
+        check_calendar(&mut ck, &format!("calendar[{i}]"), c);
+    }
+    for (i, p) in slas.iter().enumerate() {
+        check_sla(
+            &mut ck,
+            &format!("sla[{i}]"),
+            p,
+            &calendar_names,
+            &oncall_names,
+        );
+    }
+    for (i, o) in oncall.iter().enumerate() {
+        check_oncall(&mut ck, &format!("oncall[{i}]"), o);
+    }
+    let ldap = s.ldap.unwrap_or_default();
+    let radius = s.radius.unwrap_or_default();
+    if let Some(l) = &ldap {
+        check_ldap(&mut ck, l);
+    }
+    if let Some(r) = &radius {
+        check_radius(&mut ck, r);
+    }
+    if let Some(a) = &auth {
+        for (source, present, table) in [
+            (AuthSource::Ldap, ldap.is_some(), "[ldap]"),
+            (AuthSource::Radius, radius.is_some(), "[radius]"),
+        ] {
+            if a.sources.contains(&source) && !present {
+                ck.bad(
+                    "auth.sources",
+                    format!("names {source:?} but there is no {table} table").to_lowercase(),
+                );
+            }
+        }
+    }
+    let alert_sources = s.alert_sources.unwrap_or_default();
+    ck.unique(
+        "alert_source",
+        alert_sources.iter().map(|a| a.name.as_str()),
+    );
+    for (i, a) in alert_sources.iter().enumerate() {
+        check_alert_source(&mut ck, &format!("alert_source[{i}]"), a, &queue_names);
+    }
+
+    Some(Config {
+        listen,
+        database_url,
+        base_url,
+        web: web?,
+        db: db?,
+        jobs: jobs?,
+        log: log?,
+        auth: auth?,
+        mail: s.mail?,
+        queues,
+        calendars,
+        slas,
+        oncall,
+        ldap,
+        radius,
+        alert_sources,
+    })
+}
+
+#[allow(clippy::panic)] // reason: parsing a constant URL literal cannot fail
+fn unreachable_url<T>() -> T {
+    panic!("constant URL failed to parse")
+}
+
+fn check_auth(ck: &mut Ck<'_>, a: RawAuth) -> AuthConfig {
+    let mut sources = Vec::new();
+    for (i, s) in a.sources.iter().enumerate() {
+        match s.as_str() {
+            "local" => sources.push(AuthSource::Local),
+            "ldap" => sources.push(AuthSource::Ldap),
+            "radius" => sources.push(AuthSource::Radius),
+            other => ck.bad(
+                format!("auth.sources[{i}]"),
+                format!("\"{other}\" is not local, ldap or radius"),
+            ),
+        }
+    }
+    if a.sources.is_empty() {
+        ck.bad(
+            "auth.sources",
+            "must name at least one of local, ldap, radius",
+        );
+    }
+    for (key, n) in [
+        ("auth.max_failures_per_user", a.max_failures_per_user),
+        ("auth.max_failures_per_address", a.max_failures_per_address),
+    ] {
+        if n == 0 {
+            ck.bad(key, "must be at least 1");
+        }
+    }
+    let session_idle = ck.duration("auth.session_idle", &a.session_idle);
+    let session_lifetime = ck.duration("auth.session_lifetime", &a.session_lifetime);
+    if session_idle > session_lifetime {
+        ck.bad("auth.session_idle", "is longer than auth.session_lifetime");
+    }
+    AuthConfig {
+        sources,
+        session_idle,
+        session_lifetime,
+        login_window: ck.duration("auth.login_window", &a.login_window),
+        max_failures_per_user: a.max_failures_per_user,
+        max_failures_per_address: a.max_failures_per_address,
+    }
+}
+
+fn check_mail(ck: &mut Ck<'_>, m: &RawMail, queues: &BTreeSet<String>) {
+    if let Some(u) = &m.smtp_url {
+        ck.url("mail.smtp_url", u, &["smtp", "smtps"]);
+    }
+    ck.email("mail.from", &m.from);
+    if m.subject_tag.trim().is_empty() || m.subject_tag.contains(['[', ']', '#']) {
+        ck.bad(
+            "mail.subject_tag",
+            "must be non-empty text without [, ] or #",
+        );
+    }
+    if m.max_message_bytes == 0 {
+        ck.bad("mail.max_message_bytes", "must be larger than zero");
+    }
+    for (i, imap) in m.imap.iter().enumerate() {
+        let k = format!("mail.imap[{i}]");
+        ck.url(&format!("{k}.url"), &imap.url, &["imap", "imaps"]);
+        ck.duration(&format!("{k}.interval"), &imap.interval);
+        if !queues.contains(&imap.queue) {
+            ck.bad(
+                format!("{k}.queue"),
+                format!("no [[queue]] is named \"{}\"", imap.queue),
+            );
+        }
+    }
+}
+
+fn check_calendar(ck: &mut Ck<'_>, k: &str, c: &RawCalendar) {
+    if c.name == "24x7" {
+        ck.bad(
+            format!("{k}.name"),
+            "\"24x7\" is built in; choose another name",
+        );
+    }
+    ck.timezone(&format!("{k}.timezone"), &c.timezone);
+    for (day, spans) in &c.hours {
+        if !["mon", "tue", "wed", "thu", "fri", "sat", "sun"].contains(&day.as_str()) {
+            ck.bad(
+                format!("{k}.hours.{day}"),
+                "day must be one of mon, tue, wed, thu, fri, sat, sun",
+            );
+        }
+        for span in spans.split(',') {
+            if parse_span(span.trim()).is_none() {
+                ck.bad(
+                    format!("{k}.hours.{day}"),
+                    format!(
+                        "\"{}\" is not HH:MM-HH:MM with start before end",
+                        span.trim()
+                    ),
+                );
+            }
+        }
+    }
+    for (i, h) in c.holidays.iter().enumerate() {
+        if h.parse::<jiff::civil::Date>().is_err() {
+            ck.bad(
+                format!("{k}.holidays[{i}]"),
+                format!("\"{h}\" is not a date (YYYY-MM-DD)"),
+            );
+        }
+    }
+}
+
+/// "09:00-18:00" → minutes from midnight; "24:00" may end a span.
+pub(crate) fn parse_span(s: &str) -> Option<(u32, u32)> {
+    let (a, b) = s.split_once('-')?;
+    let minutes = |t: &str| -> Option<u32> {
+        let (h, m) = t.trim().split_once(':')?;
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+    };
+    let (a, b) = (minutes(a)?, minutes(b)?);
+    (a < b).then_some((a, b))
+}
+
+fn check_sla(
+    ck: &mut Ck<'_>,
+    k: &str,
+    p: &RawSla,
+    calendars: &BTreeSet<String>,
+    oncall: &BTreeSet<String>,
+) {
+    if p.calendar != "24x7" && !calendars.contains(&p.calendar) {
+        ck.bad(
+            format!("{k}.calendar"),
+            format!(
+                "no [[calendar]] is named \"{}\" (nor is it 24x7)",
+                p.calendar
+            ),
+        );
+    }
+    for (i, s) in p.pause_on.iter().enumerate() {
+        if !STATUSES.contains(&s.as_str()) {
+            ck.bad(
+                format!("{k}.pause_on[{i}]"),
+                format!("\"{s}\" is not a status ({})", STATUSES.join(", ")),
+            );
+        }
+    }
+    for (prio, t) in &p.targets {
+        let tk = format!("{k}.targets.{prio}");
+        if !PRIORITIES.contains(&prio.as_str()) {
+            ck.bad(&tk, "priority must be P1, P2, P3 or P4");
+        }
+        for (field, v) in [("response", &t.response), ("resolve", &t.resolve)] {
+            if let Some(v) = v {
+                ck.duration(&format!("{tk}.{field}"), v);
+            }
+        }
+    }
+    for (i, e) in p.escalate.iter().enumerate() {
+        let ek = format!("{k}.escalate[{i}]");
+        let pct =
+            e.at.strip_suffix('%')
+                .and_then(|n| n.trim().parse::<u32>().ok());
+        if !pct.is_some_and(|n| (1..=1000).contains(&n)) {
+            ck.bad(
+                format!("{ek}.at"),
+                format!("\"{}\" is not a percentage such as 75%", e.at),
+            );
+        }
+        for (j, n) in e.notify.iter().enumerate() {
+            let ok = match n.split_once(':') {
+                None => ["owner", "queue", "requestors"].contains(&n.as_str()) || n.contains('@'),
+                Some(("oncall", name)) => oncall.contains(name),
+                Some(("user", name)) => !name.is_empty(),
+                Some(_) => false,
+            };
+            if !ok {
+                ck.bad(
+                    format!("{ek}.notify[{j}]"),
+                    format!("\"{n}\" is not owner, queue, an email address, user:NAME or oncall:NAME of an [[oncall]]"),
+                );
+            }
+        }
+    }
+}
+
+fn check_oncall(ck: &mut Ck<'_>, k: &str, o: &RawOncall) {
+    ck.timezone(&format!("{k}.timezone"), &o.timezone);
+    if o.start.parse::<jiff::civil::Date>().is_err() {
+        ck.bad(
+            format!("{k}.start"),
+            format!("\"{}\" is not a date (YYYY-MM-DD)", o.start),
+        );
+    }
+    let handoff_ok = o.handoff.split_once(' ').is_some_and(|(d, t)| {
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].contains(&d)
+            && parse_span(&format!("{t}-24:00")).is_some()
+    });
+    if !handoff_ok {
+        ck.bad(
+            format!("{k}.handoff"),
+            format!("\"{}\" is not \"DAY HH:MM\" (e.g. mon 09:00)", o.handoff),
+        );
+    }
+    if o.rotation.len() < 2 {
+        ck.bad(
+            format!("{k}.rotation"),
+            "needs at least two people (a primary and a backup)",
+        );
+    }
+}
+
+fn check_ldap(ck: &mut Ck<'_>, l: &RawLdap) {
+    ck.url("ldap.url", &l.url, &["ldap", "ldaps"]);
+    if !l.user_filter.contains("{username}") {
+        ck.bad("ldap.user_filter", "must contain {username}");
+    }
+    if l.bind_dn.is_some() != l.bind_password.is_some() {
+        ck.bad(
+            "ldap.bind_password",
+            "bind_dn and bind_password go together",
+        );
+    }
+    for (dn, role) in &l.roles {
+        if !ROLES.contains(&role.as_str()) {
+            ck.bad(
+                format!("ldap.roles.\"{dn}\""),
+                format!("\"{role}\" is not admin, agent or customer"),
+            );
+        }
+    }
+    if !ROLES.contains(&l.default_role.as_str()) {
+        ck.bad(
+            "ldap.default_role",
+            format!("\"{}\" is not admin, agent or customer", l.default_role),
+        );
+    }
+}
+
+fn check_radius(ck: &mut Ck<'_>, r: &RawRadius) {
+    if r.servers.is_empty() {
+        ck.bad("radius.servers", "must name at least one host:port");
+    }
+    for (i, s) in r.servers.iter().enumerate() {
+        let ok = s.parse::<SocketAddr>().is_ok()
+            || s.rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
+        if !ok {
+            ck.bad(
+                format!("radius.servers[{i}]"),
+                format!("\"{s}\" is not host:port"),
+            );
+        }
+    }
+    if r.secret.is_empty() {
+        ck.bad("radius.secret", "must not be empty");
+    }
+    if r.method != "pap" && r.method != "chap" {
+        ck.bad(
+            "radius.method",
+            format!("\"{}\" is not pap or chap", r.method),
+        );
+    }
+    ck.duration("radius.timeout", &r.timeout);
+}
+
+fn check_alert_source(ck: &mut Ck<'_>, k: &str, a: &RawAlertSource, queues: &BTreeSet<String>) {
+    if !["alertmanager", "nagios", "events"].contains(&a.kind.as_str()) {
+        ck.bad(
+            format!("{k}.kind"),
+            format!("\"{}\" is not alertmanager, nagios or events", a.kind),
+        );
+    }
+    if a.token.len() < 8 {
+        ck.bad(format!("{k}.token"), "must be at least 8 characters");
+    }
+    if !queues.contains(&a.queue) {
+        ck.bad(
+            format!("{k}.queue"),
+            format!("no [[queue]] is named \"{}\"", a.queue),
+        );
+    }
+    for (sev, p) in &a.priority {
+        if !(1..=4).contains(p) {
+            ck.bad(
+                format!("{k}.priority.{sev}"),
+                format!("{p} is not a priority from 1 to 4"),
+            );
+        }
+    }
+    if let Some(s) = &a.storm {
+        if s.threshold == 0 {
+            ck.bad(format!("{k}.storm.threshold"), "must be at least 1");
+        }
+        ck.duration(&format!("{k}.storm.window"), &s.window);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_defaults_are_valid() {
+        let c = defaults();
+        assert_eq!(c.listen.port(), 8080);
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn spans_need_start_before_end() {
+        assert_eq!(parse_span("09:00-18:00"), Some((540, 1080)));
+        assert_eq!(parse_span("00:00-24:00"), Some((0, 1440)));
+        assert_eq!(parse_span("18:00-09:00"), None);
+        assert_eq!(parse_span("9-18"), None);
+    }
+}

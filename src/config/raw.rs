@@ -1,0 +1,317 @@
+//! The config file's shape as serde sees it. Every table keeps the keys it does not know in
+//! `unknown`, so `check` can name each of them at once instead of stopping at the first.
+
+use std::collections::BTreeMap;
+
+use figment::value::Value;
+use serde::Deserialize;
+
+pub type Unknown = BTreeMap<String, Value>;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawCore {
+    pub listen: String,
+    pub database_url: String,
+    pub base_url: String,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RawWeb {
+    pub request_timeout: String,
+    pub max_body_bytes: u64,
+    pub trusted_proxies: Vec<String>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+impl Default for RawWeb {
+    fn default() -> Self {
+        Self {
+            request_timeout: "30s".into(),
+            max_body_bytes: 32 * 1024 * 1024,
+            trusted_proxies: Vec::new(),
+            unknown: Unknown::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RawDb {
+    pub max_connections: u32,
+    pub acquire_timeout: String,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+impl Default for RawDb {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: "5s".into(),
+            unknown: Unknown::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RawJobs {
+    pub workers: u32,
+    pub max_attempts: u32,
+    pub lease: String,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+impl Default for RawJobs {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            max_attempts: 8,
+            lease: "5m".into(),
+            unknown: Unknown::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RawLog {
+    pub level: String,
+    pub format: String,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: "text".into(),
+            unknown: Unknown::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RawAuth {
+    pub sources: Vec<String>,
+    pub session_idle: String,
+    pub session_lifetime: String,
+    pub login_window: String,
+    pub max_failures_per_user: u32,
+    pub max_failures_per_address: u32,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+impl Default for RawAuth {
+    fn default() -> Self {
+        Self {
+            sources: vec!["local".into()],
+            session_idle: "2h".into(),
+            session_lifetime: "12h".into(),
+            login_window: "15m".into(),
+            max_failures_per_user: 5,
+            max_failures_per_address: 30,
+            unknown: Unknown::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RawMail {
+    pub smtp_url: Option<String>,
+    pub from: String,
+    pub subject_tag: String,
+    pub max_message_bytes: u64,
+    pub imap: Vec<RawImap>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+impl Default for RawMail {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "support@localhost".into(),
+            subject_tag: "opsdesk".into(),
+            max_message_bytes: 26_214_400,
+            imap: Vec::new(),
+            unknown: Unknown::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawImap {
+    pub url: String,
+    pub username: String,
+    pub password: String,
+    #[serde(default = "default_mailbox")]
+    pub mailbox: String,
+    pub queue: String,
+    #[serde(default = "default_interval")]
+    pub interval: String,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+fn default_mailbox() -> String {
+    "INBOX".into()
+}
+
+fn default_interval() -> String {
+    "30s".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawQueue {
+    pub name: String,
+    pub correspond_address: Option<String>,
+    pub comment_address: Option<String>,
+    pub sla: Option<String>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawCalendar {
+    pub name: String,
+    pub timezone: String,
+    #[serde(default)]
+    pub hours: BTreeMap<String, String>,
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawTarget {
+    pub response: Option<String>,
+    pub resolve: Option<String>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawEscalation {
+    pub at: String,
+    pub notify: Vec<String>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawSla {
+    pub name: String,
+    #[serde(default = "default_calendar")]
+    pub calendar: String,
+    #[serde(default)]
+    pub pause_on: Vec<String>,
+    #[serde(default)]
+    pub targets: BTreeMap<String, RawTarget>,
+    #[serde(default)]
+    pub escalate: Vec<RawEscalation>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+fn default_calendar() -> String {
+    "24x7".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawOncall {
+    pub name: String,
+    pub timezone: String,
+    pub start: String,
+    pub handoff: String,
+    pub rotation: Vec<String>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawLdap {
+    pub url: String,
+    #[serde(default)]
+    pub starttls: bool,
+    pub bind_dn: Option<String>,
+    pub bind_password: Option<String>,
+    pub user_base: String,
+    #[serde(default = "default_user_filter")]
+    pub user_filter: String,
+    #[serde(default)]
+    pub roles: BTreeMap<String, String>,
+    #[serde(default = "default_role")]
+    pub default_role: String,
+    pub customer_attribute: Option<String>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+fn default_user_filter() -> String {
+    "(uid={username})".into()
+}
+
+fn default_role() -> String {
+    "customer".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawRadius {
+    pub servers: Vec<String>,
+    pub secret: String,
+    #[serde(default = "default_method")]
+    pub method: String,
+    #[serde(default = "default_radius_timeout")]
+    pub timeout: String,
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    pub customer_attribute: Option<String>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+fn default_method() -> String {
+    "pap".into()
+}
+
+fn default_radius_timeout() -> String {
+    "2s".into()
+}
+
+fn default_retries() -> u32 {
+    2
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawStorm {
+    pub threshold: u32,
+    pub window: String,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawAlertSource {
+    pub name: String,
+    pub kind: String,
+    pub token: String,
+    pub queue: String,
+    #[serde(default)]
+    pub priority: BTreeMap<String, i64>,
+    #[serde(default)]
+    pub auto_resolve: bool,
+    pub storm: Option<RawStorm>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}

@@ -1,0 +1,26 @@
+//! Opsdesk: tickets, mail, SLA clocks, alerts and a wiki for ISP and hosting operations.
+
+/// Builds the app from a config and a bound listener; runs it until shutdown.
+pub mod app;
+/// Accounts, passwords, sessions, API tokens and login throttling.
+pub mod auth;
+/// The command line of CONTRACT §1.
+pub mod cli;
+/// The only reader of wall-clock time.
+pub mod clock;
+/// Defaults → opsdesk.toml → OPSDESK_* environment, checked with every problem named.
+pub mod config;
+/// Customer accounts.
+pub mod customers;
+/// The Db/Tx seam over SQLite and PostgreSQL, migrations, timestamps, backup.
+pub mod db;
+/// AppError and its JSON rendering.
+pub mod error;
+/// The database-backed job queue and its workers.
+pub mod jobs;
+/// What handlers and workers share.
+pub mod state;
+/// Logging setup.
+pub mod telemetry;
+/// The HTTP edge: router, layers, extractors, error pages, health and metrics.
+pub mod web;
