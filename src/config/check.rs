@@ -37,7 +37,6 @@ pub(super) fn defaults() -> Config {
             listen: core.listen.into(),
             database_url: core.database_url.into(),
             base_url: core.base_url.into(),
-            unknown: Unknown::new(),
         }),
         web: Some(RawWeb::default()),
         db: Some(RawDb::default()),

@@ -3,16 +3,18 @@
 
 use std::path::{Path, PathBuf};
 
+use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::value::{Dict, Value};
-use figment::{Figment, Metadata};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::raw::Unknown;
+use super::raw::*;
 use super::{Config, Problem, check};
 
 /// Variables with our prefix that are not config keys (CONTRACT §1).
 const NOT_CONFIG: &[&str] = &["admin_password", "token", "config"];
+const CORE_KEYS: &[&str] = &["listen", "database_url", "base_url"];
 
 /// A valid config and the warnings met while reading it.
 #[derive(Debug)]
@@ -21,6 +23,10 @@ pub struct Loaded {
     pub warnings: Vec<String>,
     /// The file that was read, if any.
     pub file: Option<PathBuf>,
+}
+
+fn env() -> Env {
+    Env::prefixed("OPSDESK_").split("__").ignore(NOT_CONFIG)
 }
 
 /// Reads defaults → `path` (or `./opsdesk.toml` when present) → environment.
@@ -35,244 +41,233 @@ pub fn load(path: Option<&Path>) -> Result<Loaded, Vec<Problem>> {
         Some(p) => Some(p.to_path_buf()),
         None => Some(PathBuf::from("opsdesk.toml")).filter(|p| p.is_file()),
     };
+    let mut problems = Vec::new();
+    let file_dict = match &file {
+        Some(f) => match Figment::from(Toml::file_exact(f)).extract::<Dict>() {
+            Ok(d) => d,
+            Err(e) => return Err(figment_problems("", e)),
+        },
+        None => Dict::new(),
+    };
+    let env_dict: Dict = Figment::from(env())
+        .extract()
+        .map_err(|e| figment_problems("", e))?;
+
     let mut figment = Figment::from(Serialized::defaults(check::default_core()));
     if let Some(f) = &file {
         figment = figment.merge(Toml::file_exact(f));
     }
-    figment = figment.merge(Env::prefixed("OPSDESK_").split("__").ignore(NOT_CONFIG));
-
     let root: Dict = figment
+        .merge(env())
         .extract()
-        .map_err(|e| figment_problems("(file)", e))?;
-    let mut reader = Reader {
-        figment: &figment,
-        problems: Vec::new(),
-        warnings: Vec::new(),
-    };
-    let sections = reader.sections(&root);
-    match check::check(sections, &mut reader.problems) {
-        Some(config) if reader.problems.is_empty() => Ok(Loaded {
+        .map_err(|e| figment_problems("", e))?;
+
+    let sections = read_sections(&root, &mut problems);
+    let known = sections.as_json();
+    unknown_keys("", &to_json(&file_dict), &known, &mut |k| {
+        problems.push(Problem {
+            key: k,
+            message: "unknown key (see CONTRACT §2 and the README for the keys)".into(),
+        });
+    });
+    let mut warnings = Vec::new();
+    unknown_keys("", &to_json(&env_dict), &known, &mut |k| {
+        let var = format!("OPSDESK_{}", k.replace('.', "__").to_uppercase());
+        warnings.push(format!(
+            "{var} is set but {k} is not a configuration key; ignored"
+        ));
+    });
+    match check::check(sections, &mut problems) {
+        Some(config) if problems.is_empty() => Ok(Loaded {
             config,
-            warnings: reader.warnings,
+            warnings,
             file,
         }),
-        _ => Err(reader.problems),
+        _ => Err(problems),
     }
 }
 
 /// Every raw section, each read on its own so one bad section does not hide the others.
 #[derive(Debug, Default)]
 pub(super) struct Sections {
-    pub core: Option<super::raw::RawCore>,
-    pub web: Option<super::raw::RawWeb>,
-    pub db: Option<super::raw::RawDb>,
-    pub jobs: Option<super::raw::RawJobs>,
-    pub log: Option<super::raw::RawLog>,
-    pub auth: Option<super::raw::RawAuth>,
-    pub mail: Option<super::raw::RawMail>,
-    pub queues: Option<Vec<super::raw::RawQueue>>,
-    pub calendars: Option<Vec<super::raw::RawCalendar>>,
-    pub slas: Option<Vec<super::raw::RawSla>>,
-    pub oncall: Option<Vec<super::raw::RawOncall>>,
-    pub ldap: Option<Option<super::raw::RawLdap>>,
-    pub radius: Option<Option<super::raw::RawRadius>>,
-    pub alert_sources: Option<Vec<super::raw::RawAlertSource>>,
+    pub core: Option<RawCore>,
+    pub web: Option<RawWeb>,
+    pub db: Option<RawDb>,
+    pub jobs: Option<RawJobs>,
+    pub log: Option<RawLog>,
+    pub auth: Option<RawAuth>,
+    pub mail: Option<RawMail>,
+    pub queues: Option<Vec<RawQueue>>,
+    pub calendars: Option<Vec<RawCalendar>>,
+    pub slas: Option<Vec<RawSla>>,
+    pub oncall: Option<Vec<RawOncall>>,
+    pub ldap: Option<Option<RawLdap>>,
+    pub radius: Option<Option<RawRadius>>,
+    pub alert_sources: Option<Vec<RawAlertSource>>,
 }
 
-struct Reader<'a> {
-    figment: &'a Figment,
-    problems: Vec<Problem>,
-    warnings: Vec<String>,
-}
-
-const CORE_KEYS: &[&str] = &["listen", "database_url", "base_url"];
-
-impl Reader<'_> {
-    fn sections(&mut self, root: &Dict) -> Sections {
-        let core_dict: Dict = root
-            .iter()
-            .filter(|(k, _)| CORE_KEYS.contains(&k.as_str()) || !is_section(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let core: Option<super::raw::RawCore> = self.read("", &Value::from(core_dict));
-        if let Some(c) = &core {
-            self.unknown("", &c.unknown);
-        }
-        let mut s = Sections {
-            core,
-            ..Sections::default()
-        };
-        s.web = self.table(root, "web", |r, v: &super::raw::RawWeb| {
-            r.unknown("web", &v.unknown)
-        });
-        s.db = self.table(root, "db", |r, v: &super::raw::RawDb| {
-            r.unknown("db", &v.unknown)
-        });
-        s.jobs = self.table(root, "jobs", |r, v: &super::raw::RawJobs| {
-            r.unknown("jobs", &v.unknown)
-        });
-        s.log = self.table(root, "log", |r, v: &super::raw::RawLog| {
-            r.unknown("log", &v.unknown)
-        });
-        s.auth = self.table(root, "auth", |r, v: &super::raw::RawAuth| {
-            r.unknown("auth", &v.unknown)
-        });
-        s.mail = self.table(root, "mail", |r, v: &super::raw::RawMail| {
-            r.unknown("mail", &v.unknown);
-            for (i, imap) in v.imap.iter().enumerate() {
-                r.unknown(&format!("mail.imap[{i}]"), &imap.unknown);
-            }
-        });
-        s.queues = self.list(root, "queue", |r, key, v: &super::raw::RawQueue| {
-            r.unknown(key, &v.unknown)
-        });
-        s.calendars = self.list(root, "calendar", |r, key, v: &super::raw::RawCalendar| {
-            r.unknown(key, &v.unknown)
-        });
-        s.slas = self.list(root, "sla", |r, key, v: &super::raw::RawSla| {
-            r.unknown(key, &v.unknown);
-            for (p, t) in &v.targets {
-                r.unknown(&format!("{key}.targets.{p}"), &t.unknown);
-            }
-            for (i, e) in v.escalate.iter().enumerate() {
-                r.unknown(&format!("{key}.escalate[{i}]"), &e.unknown);
-            }
-        });
-        s.oncall = self.list(root, "oncall", |r, key, v: &super::raw::RawOncall| {
-            r.unknown(key, &v.unknown)
-        });
-        s.ldap = root.get("ldap").map(|v| {
-            let t: Option<super::raw::RawLdap> = self.read("ldap", v);
-            if let Some(t) = &t {
-                self.unknown("ldap", &t.unknown);
-            }
-            t
-        });
-        s.radius = root.get("radius").map(|v| {
-            let t: Option<super::raw::RawRadius> = self.read("radius", v);
-            if let Some(t) = &t {
-                self.unknown("radius", &t.unknown);
-            }
-            t
-        });
-        s.alert_sources = self.list(
-            root,
-            "alert_source",
-            |r, key, v: &super::raw::RawAlertSource| {
-                r.unknown(key, &v.unknown);
-                if let Some(storm) = &v.storm {
-                    r.unknown(&format!("{key}.storm"), &storm.unknown);
-                }
-            },
-        );
-        s
-    }
-
-    /// A `[table]` that may be absent (then its defaults apply).
-    fn table<T: DeserializeOwned + Default>(
-        &mut self,
-        root: &Dict,
-        key: &str,
-        after: impl FnOnce(&mut Self, &T),
-    ) -> Option<T> {
-        let value = match root.get(key) {
-            None => return Some(T::default()),
-            Some(v) => v,
-        };
-        let t: Option<T> = self.read(key, value);
-        if let Some(t) = &t {
-            after(self, t);
-        }
-        t
-    }
-
-    /// A `[[list]]` of tables, each read on its own.
-    fn list<T: DeserializeOwned>(
-        &mut self,
-        root: &Dict,
-        key: &str,
-        after: impl Fn(&mut Self, &str, &T),
-    ) -> Option<Vec<T>> {
-        let Some(value) = root.get(key) else {
-            return Some(Vec::new());
-        };
-        let Value::Array(_, items) = value else {
-            self.problems.push(Problem {
-                key: key.into(),
-                message: format!("must be a list of tables ([[{key}]])"),
-            });
-            return None;
-        };
-        let mut out = Vec::new();
-        let mut ok = true;
-        for (i, item) in items.iter().enumerate() {
-            let item_key = format!("{key}[{i}]");
-            match self.read::<T>(&item_key, item) {
-                Some(t) => {
-                    after(self, &item_key, &t);
-                    out.push(t);
-                }
-                None => ok = false,
-            }
-        }
-        ok.then_some(out)
-    }
-
-    fn read<T: DeserializeOwned>(&mut self, key: &str, value: &Value) -> Option<T> {
-        match value.deserialize::<T>() {
-            Ok(t) => Some(t),
-            Err(e) => {
-                self.problems.extend(figment_problems(key, e));
-                None
-            }
-        }
-    }
-
-    fn unknown(&mut self, table: &str, unknown: &Unknown) {
-        for (k, v) in unknown {
-            let key = if table.is_empty() {
-                k.clone()
-            } else {
-                format!("{table}.{k}")
+impl Sections {
+    /// What the sections read, as JSON keyed like the file. A section that failed to read
+    /// maps to `true`, so its keys are not reported as unknown on top of its error.
+    fn as_json(&self) -> serde_json::Value {
+        fn put<T: Serialize>(
+            m: &mut serde_json::Map<String, serde_json::Value>,
+            k: &str,
+            v: &Option<T>,
+        ) {
+            let j = match v {
+                Some(v) => serde_json::to_value(v).unwrap_or(serde_json::Value::Bool(true)),
+                None => serde_json::Value::Bool(true),
             };
-            if self.from_env(v) {
-                let var = format!("OPSDESK_{}", key.replace('.', "__").to_uppercase());
-                self.warnings.push(format!(
-                    "{var} is set but {key} is not a configuration key; ignored"
-                ));
-            } else {
-                self.problems.push(Problem {
-                    key,
-                    message: "unknown key (see CONTRACT §2 and the README for the keys)".into(),
-                });
-            }
+            m.insert(k.to_owned(), j);
         }
-    }
-
-    fn from_env(&self, v: &Value) -> bool {
-        self.figment
-            .get_metadata(v.tag())
-            .is_some_and(|m: &Metadata| m.name.contains("environment"))
+        let mut m = serde_json::Map::new();
+        for k in CORE_KEYS {
+            m.insert((*k).to_owned(), serde_json::Value::Bool(true));
+        }
+        put(&mut m, "web", &self.web);
+        put(&mut m, "db", &self.db);
+        put(&mut m, "jobs", &self.jobs);
+        put(&mut m, "log", &self.log);
+        put(&mut m, "auth", &self.auth);
+        put(&mut m, "mail", &self.mail);
+        put(&mut m, "queue", &self.queues);
+        put(&mut m, "calendar", &self.calendars);
+        put(&mut m, "sla", &self.slas);
+        put(&mut m, "oncall", &self.oncall);
+        put(&mut m, "ldap", &self.ldap.as_ref().and_then(Option::as_ref));
+        put(
+            &mut m,
+            "radius",
+            &self.radius.as_ref().and_then(Option::as_ref),
+        );
+        put(&mut m, "alert_source", &self.alert_sources);
+        serde_json::Value::Object(m)
     }
 }
 
-fn is_section(key: &str) -> bool {
-    matches!(
-        key,
-        "web"
-            | "db"
-            | "jobs"
-            | "log"
-            | "auth"
-            | "mail"
-            | "queue"
-            | "calendar"
-            | "sla"
-            | "oncall"
-            | "ldap"
-            | "radius"
-            | "alert_source"
-    )
+fn read_sections(root: &Dict, problems: &mut Vec<Problem>) -> Sections {
+    let core_dict: Dict = root
+        .iter()
+        .filter(|(k, _)| CORE_KEYS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Sections {
+        core: read("", &Value::from(core_dict), problems),
+        web: table(root, "web", problems),
+        db: table(root, "db", problems),
+        jobs: table(root, "jobs", problems),
+        log: table(root, "log", problems),
+        auth: table(root, "auth", problems),
+        mail: table(root, "mail", problems),
+        queues: list(root, "queue", problems),
+        calendars: list(root, "calendar", problems),
+        slas: list(root, "sla", problems),
+        oncall: list(root, "oncall", problems),
+        ldap: optional(root, "ldap", problems),
+        radius: optional(root, "radius", problems),
+        alert_sources: list(root, "alert_source", problems),
+    }
+}
+
+/// A `[table]` that may be absent (then its defaults apply).
+fn table<T: DeserializeOwned + Default>(
+    root: &Dict,
+    key: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    match root.get(key) {
+        None => Some(T::default()),
+        Some(v) => read(key, v, problems),
+    }
+}
+
+/// A `[table]` whose absence means the feature is off.
+fn optional<T: DeserializeOwned>(
+    root: &Dict,
+    key: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Option<T>> {
+    match root.get(key) {
+        None => Some(None),
+        Some(v) => read(key, v, problems).map(Some),
+    }
+}
+
+/// A `[[list]]` of tables, each read on its own.
+fn list<T: DeserializeOwned>(
+    root: &Dict,
+    key: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Vec<T>> {
+    let Some(value) = root.get(key) else {
+        return Some(Vec::new());
+    };
+    let Value::Array(_, items) = value else {
+        problems.push(Problem {
+            key: key.into(),
+            message: format!("must be a list of tables ([[{key}]])"),
+        });
+        return None;
+    };
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        match read::<T>(&format!("{key}[{i}]"), item, problems) {
+            Some(t) => out.push(t),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn read<T: DeserializeOwned>(key: &str, value: &Value, problems: &mut Vec<Problem>) -> Option<T> {
+    match value.deserialize::<T>() {
+        Ok(t) => Some(t),
+        Err(e) => {
+            problems.extend(figment_problems(key, e));
+            None
+        }
+    }
+}
+
+fn to_json(d: &Dict) -> serde_json::Value {
+    Value::from(d.clone())
+        .deserialize::<serde_json::Value>()
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// Calls `found` with the dotted path of every key in `written` that `known` does not have.
+/// `known` = `true` stands for "anything goes here" (a section that failed to read).
+fn unknown_keys(
+    prefix: &str,
+    written: &serde_json::Value,
+    known: &serde_json::Value,
+    found: &mut dyn FnMut(String),
+) {
+    use serde_json::Value as J;
+    match (written, known) {
+        (_, J::Bool(true)) => {}
+        (J::Object(w), J::Object(k)) => {
+            for (key, wv) in w {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                match k.get(key) {
+                    Some(kv) => unknown_keys(&path, wv, kv, found),
+                    None => found(path),
+                }
+            }
+        }
+        (J::Array(w), J::Array(k)) => {
+            for (i, (wv, kv)) in w.iter().zip(k.iter()).enumerate() {
+                unknown_keys(&format!("{prefix}[{i}]"), wv, kv, found);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn figment_problems(prefix: &str, e: figment::Error) -> Vec<Problem> {

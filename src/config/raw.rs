@@ -1,30 +1,24 @@
-//! The config file's shape as serde sees it. Every table keeps the keys it does not know in
-//! `unknown`, so `check` can name each of them at once instead of stopping at the first.
+//! The config file's shape as serde sees it. Unknown keys are found afterwards by comparing
+//! what was written with what these structs read back (`load::unknown_keys`), because serde's
+//! `flatten` would lose the key path of every type error.
 
 use std::collections::BTreeMap;
 
-use figment::value::Value;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-pub type Unknown = BTreeMap<String, Value>;
-
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawCore {
     pub listen: String,
     pub database_url: String,
     pub base_url: String,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct RawWeb {
     pub request_timeout: String,
     pub max_body_bytes: u64,
     pub trusted_proxies: Vec<String>,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
 impl Default for RawWeb {
@@ -33,18 +27,15 @@ impl Default for RawWeb {
             request_timeout: "30s".into(),
             max_body_bytes: 32 * 1024 * 1024,
             trusted_proxies: Vec::new(),
-            unknown: Unknown::new(),
         }
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct RawDb {
     pub max_connections: u32,
     pub acquire_timeout: String,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
 impl Default for RawDb {
@@ -52,19 +43,16 @@ impl Default for RawDb {
         Self {
             max_connections: 16,
             acquire_timeout: "5s".into(),
-            unknown: Unknown::new(),
         }
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct RawJobs {
     pub workers: u32,
     pub max_attempts: u32,
     pub lease: String,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
 impl Default for RawJobs {
@@ -73,18 +61,15 @@ impl Default for RawJobs {
             workers: 2,
             max_attempts: 8,
             lease: "5m".into(),
-            unknown: Unknown::new(),
         }
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct RawLog {
     pub level: String,
     pub format: String,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
 impl Default for RawLog {
@@ -92,12 +77,11 @@ impl Default for RawLog {
         Self {
             level: "info".into(),
             format: "text".into(),
-            unknown: Unknown::new(),
         }
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct RawAuth {
     pub sources: Vec<String>,
@@ -106,8 +90,6 @@ pub struct RawAuth {
     pub login_window: String,
     pub max_failures_per_user: u32,
     pub max_failures_per_address: u32,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
 impl Default for RawAuth {
@@ -119,12 +101,11 @@ impl Default for RawAuth {
             login_window: "15m".into(),
             max_failures_per_user: 5,
             max_failures_per_address: 30,
-            unknown: Unknown::new(),
         }
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct RawMail {
     pub smtp_url: Option<String>,
@@ -132,8 +113,6 @@ pub struct RawMail {
     pub subject_tag: String,
     pub max_message_bytes: u64,
     pub imap: Vec<RawImap>,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
 impl Default for RawMail {
@@ -144,12 +123,11 @@ impl Default for RawMail {
             subject_tag: "opsdesk".into(),
             max_message_bytes: 26_214_400,
             imap: Vec::new(),
-            unknown: Unknown::new(),
         }
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawImap {
     pub url: String,
     pub username: String,
@@ -159,8 +137,6 @@ pub struct RawImap {
     pub queue: String,
     #[serde(default = "default_interval")]
     pub interval: String,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
 fn default_mailbox() -> String {
@@ -171,17 +147,15 @@ fn default_interval() -> String {
     "30s".into()
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawQueue {
     pub name: String,
     pub correspond_address: Option<String>,
     pub comment_address: Option<String>,
     pub sla: Option<String>,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawCalendar {
     pub name: String,
     pub timezone: String,
@@ -189,27 +163,21 @@ pub struct RawCalendar {
     pub hours: BTreeMap<String, String>,
     #[serde(default)]
     pub holidays: Vec<String>,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawTarget {
     pub response: Option<String>,
     pub resolve: Option<String>,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawEscalation {
     pub at: String,
     pub notify: Vec<String>,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawSla {
     pub name: String,
     #[serde(default = "default_calendar")]
@@ -220,26 +188,22 @@ pub struct RawSla {
     pub targets: BTreeMap<String, RawTarget>,
     #[serde(default)]
     pub escalate: Vec<RawEscalation>,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
 fn default_calendar() -> String {
     "24x7".into()
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawOncall {
     pub name: String,
     pub timezone: String,
     pub start: String,
     pub handoff: String,
     pub rotation: Vec<String>,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawLdap {
     pub url: String,
     #[serde(default)]
@@ -254,8 +218,6 @@ pub struct RawLdap {
     #[serde(default = "default_role")]
     pub default_role: String,
     pub customer_attribute: Option<String>,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
 fn default_user_filter() -> String {
@@ -266,7 +228,7 @@ fn default_role() -> String {
     "customer".into()
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawRadius {
     pub servers: Vec<String>,
     pub secret: String,
@@ -277,8 +239,6 @@ pub struct RawRadius {
     #[serde(default = "default_retries")]
     pub retries: u32,
     pub customer_attribute: Option<String>,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
 fn default_method() -> String {
@@ -293,15 +253,13 @@ fn default_retries() -> u32 {
     2
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawStorm {
     pub threshold: u32,
     pub window: String,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawAlertSource {
     pub name: String,
     pub kind: String,
@@ -312,6 +270,4 @@ pub struct RawAlertSource {
     #[serde(default)]
     pub auto_resolve: bool,
     pub storm: Option<RawStorm>,
-    #[serde(flatten)]
-    pub unknown: Unknown,
 }

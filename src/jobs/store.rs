@@ -117,9 +117,8 @@ pub(super) async fn finish(
     worker: &str,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let n =
-        on_pool!(db, |p| {
-            sqlx::query(
+    let n = on_pool!(db, |p| {
+        sqlx::query(
         "UPDATE jobs SET state = 'done', locked_by = NULL, locked_until = NULL, last_error = NULL, \
          updated_at = $3, finished_at = $3 WHERE id = $1 AND locked_by = $2 AND state = 'running'"
     )
@@ -129,7 +128,7 @@ pub(super) async fn finish(
     .execute(p)
     .await?
     .rows_affected()
-        });
+    });
     Ok(n > 0)
 }
 

@@ -59,8 +59,11 @@ pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Resp
     let bytes = match axum::body::to_bytes(body, st.config.web.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => {
-            return AppError::BadRequest("the request body is too large or unreadable".into())
-                .into_response();
+            return AppError::TooLarge(format!(
+                "the request body is larger than {} bytes (web.max_body_bytes)",
+                st.config.web.max_body_bytes
+            ))
+            .into_response();
         }
     };
     let presented = if content_type.starts_with("application/x-www-form-urlencoded") {

@@ -1,1 +1,18 @@
+//! The integration suite: one binary, run by scripts/test once on SQLite and once on
+//! PostgreSQL (OPSDESK_TEST_DATABASE_URL). Test names are sentences.
 
+// A test that cannot go on should stop loudly where it is: unwrap and panic are the point here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod accounts;
+mod browser;
+mod config;
+mod jobs;
+mod lifecycle;
+mod login;
+mod schema;
+mod sessions;
+mod tokens;
+mod web_shell;
