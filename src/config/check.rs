@@ -9,6 +9,9 @@ use serde::Serialize;
 use super::duration::parse_duration;
 use super::load::Sections;
 use super::raw::*;
+use super::sections::{
+    check_alert_source, check_calendar, check_ldap, check_oncall, check_radius, check_sla,
+};
 use super::{AuthConfig, AuthSource, Config, JobsConfig, LogConfig, Problem, WebConfig};
 use crate::db::{DatabaseUrl, PoolOptions};
 
@@ -61,19 +64,19 @@ fn unreachable_defaults(problems: &[Problem]) -> Config {
     panic!("built-in config defaults are invalid: {problems:?}")
 }
 
-struct Ck<'a> {
-    problems: &'a mut Vec<Problem>,
+pub(super) struct Ck<'a> {
+    pub(super) problems: &'a mut Vec<Problem>,
 }
 
 impl Ck<'_> {
-    fn bad(&mut self, key: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn bad(&mut self, key: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             key: key.into(),
             message: message.into(),
         });
     }
 
-    fn duration(&mut self, key: &str, text: &str) -> Duration {
+    pub(super) fn duration(&mut self, key: &str, text: &str) -> Duration {
         match parse_duration(text) {
             Ok(d) if d.is_zero() => {
                 self.bad(key, "must be longer than zero");
@@ -87,7 +90,7 @@ impl Ck<'_> {
         }
     }
 
-    fn email(&mut self, key: &str, text: &str) {
+    pub(super) fn email(&mut self, key: &str, text: &str) {
         let ok = text
             .split_once('@')
             .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') || d == "localhost")
@@ -97,7 +100,7 @@ impl Ck<'_> {
         }
     }
 
-    fn url(&mut self, key: &str, text: &str, schemes: &[&str]) -> Option<url::Url> {
+    pub(super) fn url(&mut self, key: &str, text: &str, schemes: &[&str]) -> Option<url::Url> {
         match url::Url::parse(text) {
             Ok(u) if schemes.contains(&u.scheme()) => Some(u),
             Ok(u) => {
@@ -118,7 +121,7 @@ impl Ck<'_> {
         }
     }
 
-    fn timezone(&mut self, key: &str, name: &str) {
+    pub(super) fn timezone(&mut self, key: &str, name: &str) {
         if jiff::tz::TimeZone::get(name).is_err() {
             self.bad(
                 key,
@@ -143,9 +146,9 @@ impl Ck<'_> {
     }
 }
 
-const ROLES: &[&str] = &["admin", "agent", "customer"];
-const STATUSES: &[&str] = &["new", "open", "stalled", "resolved", "rejected", "deleted"];
-const PRIORITIES: &[&str] = &["P1", "P2", "P3", "P4"];
+pub(super) const ROLES: &[&str] = &["admin", "agent", "customer"];
+pub(super) const STATUSES: &[&str] = &["new", "open", "stalled", "resolved", "rejected", "deleted"];
+pub(super) const PRIORITIES: &[&str] = &["P1", "P2", "P3", "P4"];
 
 /// Validates every section; `None` when any was unreadable or a problem was found.
 pub(super) fn check(s: Sections, problems: &mut Vec<Problem>) -> Option<Config> {
@@ -396,230 +399,6 @@ fn check_mail(ck: &mut Ck<'_>, m: &RawMail, queues: &BTreeSet<String>) {
     }
 }
 
-fn check_calendar(ck: &mut Ck<'_>, k: &str, c: &RawCalendar) {
-    if c.name == "24x7" {
-        ck.bad(
-            format!("{k}.name"),
-            "\"24x7\" is built in; choose another name",
-        );
-    }
-    ck.timezone(&format!("{k}.timezone"), &c.timezone);
-    for (day, spans) in &c.hours {
-        if !["mon", "tue", "wed", "thu", "fri", "sat", "sun"].contains(&day.as_str()) {
-            ck.bad(
-                format!("{k}.hours.{day}"),
-                "day must be one of mon, tue, wed, thu, fri, sat, sun",
-            );
-        }
-        for span in spans.split(',') {
-            if parse_span(span.trim()).is_none() {
-                ck.bad(
-                    format!("{k}.hours.{day}"),
-                    format!(
-                        "\"{}\" is not HH:MM-HH:MM with start before end",
-                        span.trim()
-                    ),
-                );
-            }
-        }
-    }
-    for (i, h) in c.holidays.iter().enumerate() {
-        if h.parse::<jiff::civil::Date>().is_err() {
-            ck.bad(
-                format!("{k}.holidays[{i}]"),
-                format!("\"{h}\" is not a date (YYYY-MM-DD)"),
-            );
-        }
-    }
-}
-
-/// "09:00-18:00" → minutes from midnight; "24:00" may end a span.
-pub(crate) fn parse_span(s: &str) -> Option<(u32, u32)> {
-    let (a, b) = s.split_once('-')?;
-    let minutes = |t: &str| -> Option<u32> {
-        let (h, m) = t.trim().split_once(':')?;
-        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-        (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
-    };
-    let (a, b) = (minutes(a)?, minutes(b)?);
-    (a < b).then_some((a, b))
-}
-
-fn check_sla(
-    ck: &mut Ck<'_>,
-    k: &str,
-    p: &RawSla,
-    calendars: &BTreeSet<String>,
-    oncall: &BTreeSet<String>,
-) {
-    if p.calendar != "24x7" && !calendars.contains(&p.calendar) {
-        ck.bad(
-            format!("{k}.calendar"),
-            format!(
-                "no [[calendar]] is named \"{}\" (nor is it 24x7)",
-                p.calendar
-            ),
-        );
-    }
-    for (i, s) in p.pause_on.iter().enumerate() {
-        if !STATUSES.contains(&s.as_str()) {
-            ck.bad(
-                format!("{k}.pause_on[{i}]"),
-                format!("\"{s}\" is not a status ({})", STATUSES.join(", ")),
-            );
-        }
-    }
-    for (prio, t) in &p.targets {
-        let tk = format!("{k}.targets.{prio}");
-        if !PRIORITIES.contains(&prio.as_str()) {
-            ck.bad(&tk, "priority must be P1, P2, P3 or P4");
-        }
-        for (field, v) in [("response", &t.response), ("resolve", &t.resolve)] {
-            if let Some(v) = v {
-                ck.duration(&format!("{tk}.{field}"), v);
-            }
-        }
-    }
-    for (i, e) in p.escalate.iter().enumerate() {
-        let ek = format!("{k}.escalate[{i}]");
-        let pct =
-            e.at.strip_suffix('%')
-                .and_then(|n| n.trim().parse::<u32>().ok());
-        if !pct.is_some_and(|n| (1..=1000).contains(&n)) {
-            ck.bad(
-                format!("{ek}.at"),
-                format!("\"{}\" is not a percentage such as 75%", e.at),
-            );
-        }
-        for (j, n) in e.notify.iter().enumerate() {
-            let ok = match n.split_once(':') {
-                None => ["owner", "queue", "requestors"].contains(&n.as_str()) || n.contains('@'),
-                Some(("oncall", name)) => oncall.contains(name),
-                Some(("user", name)) => !name.is_empty(),
-                Some(_) => false,
-            };
-            if !ok {
-                ck.bad(
-                    format!("{ek}.notify[{j}]"),
-                    format!("\"{n}\" is not owner, queue, an email address, user:NAME or oncall:NAME of an [[oncall]]"),
-                );
-            }
-        }
-    }
-}
-
-fn check_oncall(ck: &mut Ck<'_>, k: &str, o: &RawOncall) {
-    ck.timezone(&format!("{k}.timezone"), &o.timezone);
-    if o.start.parse::<jiff::civil::Date>().is_err() {
-        ck.bad(
-            format!("{k}.start"),
-            format!("\"{}\" is not a date (YYYY-MM-DD)", o.start),
-        );
-    }
-    let handoff_ok = o.handoff.split_once(' ').is_some_and(|(d, t)| {
-        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].contains(&d)
-            && parse_span(&format!("{t}-24:00")).is_some()
-    });
-    if !handoff_ok {
-        ck.bad(
-            format!("{k}.handoff"),
-            format!("\"{}\" is not \"DAY HH:MM\" (e.g. mon 09:00)", o.handoff),
-        );
-    }
-    if o.rotation.len() < 2 {
-        ck.bad(
-            format!("{k}.rotation"),
-            "needs at least two people (a primary and a backup)",
-        );
-    }
-}
-
-fn check_ldap(ck: &mut Ck<'_>, l: &RawLdap) {
-    ck.url("ldap.url", &l.url, &["ldap", "ldaps"]);
-    if !l.user_filter.contains("{username}") {
-        ck.bad("ldap.user_filter", "must contain {username}");
-    }
-    if l.bind_dn.is_some() != l.bind_password.is_some() {
-        ck.bad(
-            "ldap.bind_password",
-            "bind_dn and bind_password go together",
-        );
-    }
-    for (dn, role) in &l.roles {
-        if !ROLES.contains(&role.as_str()) {
-            ck.bad(
-                format!("ldap.roles.\"{dn}\""),
-                format!("\"{role}\" is not admin, agent or customer"),
-            );
-        }
-    }
-    if !ROLES.contains(&l.default_role.as_str()) {
-        ck.bad(
-            "ldap.default_role",
-            format!("\"{}\" is not admin, agent or customer", l.default_role),
-        );
-    }
-}
-
-fn check_radius(ck: &mut Ck<'_>, r: &RawRadius) {
-    if r.servers.is_empty() {
-        ck.bad("radius.servers", "must name at least one host:port");
-    }
-    for (i, s) in r.servers.iter().enumerate() {
-        let ok = s.parse::<SocketAddr>().is_ok()
-            || s.rsplit_once(':')
-                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
-        if !ok {
-            ck.bad(
-                format!("radius.servers[{i}]"),
-                format!("\"{s}\" is not host:port"),
-            );
-        }
-    }
-    if r.secret.is_empty() {
-        ck.bad("radius.secret", "must not be empty");
-    }
-    if r.method != "pap" && r.method != "chap" {
-        ck.bad(
-            "radius.method",
-            format!("\"{}\" is not pap or chap", r.method),
-        );
-    }
-    ck.duration("radius.timeout", &r.timeout);
-}
-
-fn check_alert_source(ck: &mut Ck<'_>, k: &str, a: &RawAlertSource, queues: &BTreeSet<String>) {
-    if !["alertmanager", "nagios", "events"].contains(&a.kind.as_str()) {
-        ck.bad(
-            format!("{k}.kind"),
-            format!("\"{}\" is not alertmanager, nagios or events", a.kind),
-        );
-    }
-    if a.token.len() < 8 {
-        ck.bad(format!("{k}.token"), "must be at least 8 characters");
-    }
-    if !queues.contains(&a.queue) {
-        ck.bad(
-            format!("{k}.queue"),
-            format!("no [[queue]] is named \"{}\"", a.queue),
-        );
-    }
-    for (sev, p) in &a.priority {
-        if !(1..=4).contains(p) {
-            ck.bad(
-                format!("{k}.priority.{sev}"),
-                format!("{p} is not a priority from 1 to 4"),
-            );
-        }
-    }
-    if let Some(s) = &a.storm {
-        if s.threshold == 0 {
-            ck.bad(format!("{k}.storm.threshold"), "must be at least 1");
-        }
-        ck.duration(&format!("{k}.storm.window"), &s.window);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -629,13 +408,5 @@ mod tests {
         let c = defaults();
         assert_eq!(c.listen.port(), 8080);
         assert!(!c.secure_cookies());
-    }
-
-    #[test]
-    fn spans_need_start_before_end() {
-        assert_eq!(parse_span("09:00-18:00"), Some((540, 1080)));
-        assert_eq!(parse_span("00:00-24:00"), Some((0, 1440)));
-        assert_eq!(parse_span("18:00-09:00"), None);
-        assert_eq!(parse_span("9-18"), None);
     }
 }

@@ -6,6 +6,7 @@ mod check;
 mod duration;
 mod load;
 mod raw;
+mod sections;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;

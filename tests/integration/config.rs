@@ -294,3 +294,12 @@ fn serve_refuses_to_start_on_a_bad_config_with_the_same_messages() {
         "{err}"
     );
 }
+
+#[test]
+fn the_compose_stacks_config_file_is_valid() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/opsdesk.toml");
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--config").arg(&path).arg("check-config");
+    let out = run_with_stdin(cmd, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

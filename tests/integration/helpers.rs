@@ -207,6 +207,27 @@ impl TestApp {
         cli(&self.config, args, stdin)
     }
 
+    /// Creates a local user through the CLI, as an operator would.
+    pub fn add_user(&self, username: &str, role: &str, password: &str) {
+        let email = format!("{username}@example.net");
+        let args = [
+            "user",
+            "add",
+            username,
+            "--email",
+            &email,
+            "--role",
+            role,
+            "--password-stdin",
+        ];
+        let out = self.cli(&args, Some(password));
+        assert!(
+            out.status.success(),
+            "user add {username}: {}",
+            text(&out.stderr)
+        );
+    }
+
     pub fn log_text(&self) -> String {
         self.log.lock().unwrap().clone()
     }
