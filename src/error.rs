@@ -20,6 +20,13 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A query that does not parse: where, what was expected there, and what was found.
+    #[error("at position {position}: expected {expected}, found {found}")]
+    BadQuery {
+        position: usize,
+        expected: String,
+        found: String,
+    },
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
     #[error("{0}")]
@@ -59,7 +66,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::BadQuery { .. } => StatusCode::BAD_REQUEST,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -75,6 +82,7 @@ impl AppError {
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::BadRequest(_) => "bad_request",
+            AppError::BadQuery { .. } => "bad_query",
             AppError::Invalid { .. } => "invalid",
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge(_) => "payload_too_large",
@@ -89,6 +97,13 @@ impl AppError {
             AppError::Invalid { field, message } => {
                 serde_json::json!({ "field": field, "message": message })
             }
+            AppError::BadQuery {
+                position,
+                expected,
+                found,
+            } => serde_json::json!({
+                "message": self.to_string(), "position": position, "expected": expected, "found": found,
+            }),
             // 5xx never show their cause (it is logged once, in the request span).
             AppError::Internal(_) => serde_json::Value::String("internal error".into()),
             other => serde_json::Value::String(other.to_string()),

@@ -22,5 +22,9 @@ pub mod jobs;
 pub mod state;
 /// Logging setup.
 pub mod telemetry;
+/// Tickets: RT's model, lifecycle, history, links, merge, and their JSON API.
+pub mod tickets;
+/// The ticket query language (RT's TicketSQL): lexer, parser with error positions, dates.
+pub mod tql;
 /// The HTTP edge: router, layers, extractors, error pages, health and metrics.
 pub mod web;

@@ -121,6 +121,11 @@ pub async fn find_user(db: &Db, username: &str) -> Result<Option<User>, StoreErr
     store::users::by_username(db, username).await
 }
 
+/// The user named `username`, read inside the caller's transaction.
+pub async fn find_user_in(tx: &mut Tx, username: &str) -> Result<Option<User>, StoreError> {
+    store::users::by_username_in(tx, username).await
+}
+
 pub async fn user_by_id(db: &Db, id: i64) -> Result<Option<User>, StoreError> {
     store::users::by_id(db, id).await
 }

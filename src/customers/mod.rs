@@ -87,6 +87,22 @@ pub async fn create(tx: &mut Tx, new: &NewCustomer, now: Timestamp) -> Result<i6
     Ok(id)
 }
 
+/// A customer's id and SLA policy, found by code.
+pub async fn by_code(tx: &mut Tx, code: &str) -> Result<Option<(i64, Option<String>)>, StoreError> {
+    store::by_code(tx, code).await
+}
+
+/// The customer whose mail domain is the domain of `email`, if one is.
+pub async fn by_email_domain(
+    tx: &mut Tx,
+    email: &str,
+) -> Result<Option<(i64, Option<String>)>, StoreError> {
+    let Some((_, domain)) = email.rsplit_once('@') else {
+        return Ok(None);
+    };
+    store::by_domain(tx, &domain.trim().to_ascii_lowercase()).await
+}
+
 pub async fn id_by_code(tx: &mut Tx, code: &str) -> Result<Option<i64>, StoreError> {
     store::id_by_code(tx, code).await
 }

@@ -46,3 +46,29 @@ pub(super) async fn id_by_code(tx: &mut Tx, code: &str) -> Result<Option<i64>, S
     .fetch_optional(conn)
     .await?))
 }
+
+pub(super) async fn by_code(
+    tx: &mut Tx,
+    code: &str,
+) -> Result<Option<(i64, Option<String>)>, StoreError> {
+    Ok(on_tx!(tx, |conn| sqlx::query_as(
+        "SELECT id, sla FROM customers WHERE code = $1"
+    )
+    .bind(code)
+    .fetch_optional(conn)
+    .await?))
+}
+
+pub(super) async fn by_domain(
+    tx: &mut Tx,
+    domain: &str,
+) -> Result<Option<(i64, Option<String>)>, StoreError> {
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_as(
+        "SELECT c.id, c.sla FROM customers c JOIN customer_domains d ON d.customer_id = c.id WHERE d.domain = $1"
+    )
+    .bind(domain)
+    .fetch_optional(conn)
+    .await?
+    }))
+}

@@ -14,5 +14,7 @@ mod lifecycle;
 mod login;
 mod schema;
 mod sessions;
+mod ticket_search;
+mod tickets;
 mod tokens;
 mod web_shell;

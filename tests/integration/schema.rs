@@ -1,5 +1,6 @@
 //! Migrations in lockstep (DESIGN.md §3): the same numbered files in both folders, making the
-//! same tables with the same columns.
+//! same tables with the same columns. Full-text indexes are the one deliberate difference
+//! (FTS5 virtual tables on SQLite, pg_trgm GIN indexes on PostgreSQL) and are left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -20,7 +21,8 @@ type Schema = BTreeMap<String, BTreeSet<String>>;
 async fn sqlite_schema(url: &str) -> Schema {
     let pool = sqlx::SqlitePool::connect(url).await.unwrap();
     let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+         AND name NOT LIKE '_sqlx%' AND name NOT LIKE '%_fts' AND name NOT LIKE '%_fts_%'",
     )
     .fetch_all(&pool)
     .await

@@ -83,6 +83,19 @@ pub(crate) async fn by_username(db: &Db, username: &str) -> Result<Option<User>,
     row.map(UserRow::into_user).transpose()
 }
 
+pub(crate) async fn by_username_in(
+    tx: &mut Tx,
+    username: &str,
+) -> Result<Option<User>, StoreError> {
+    let row: Option<UserRow> = on_tx!(tx, |c| {
+        sqlx::query_as(select_users!(" WHERE u.username = $1"))
+            .bind(username)
+            .fetch_optional(c)
+            .await?
+    });
+    row.map(UserRow::into_user).transpose()
+}
+
 pub(crate) async fn by_id(db: &Db, id: i64) -> Result<Option<User>, StoreError> {
     let row: Option<UserRow> = on_pool!(db, |p| {
         sqlx::query_as(select_users!(" WHERE u.id = $1"))

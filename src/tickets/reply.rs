@@ -1,0 +1,80 @@
+//! Correspondence (public: mailed to requestors and Cc) and comments (internal: AdminCc only).
+
+use super::change::set_status;
+use super::store::history::NewTxn;
+use super::store::{history, rows};
+use super::{Ctx, Status, TicketError};
+use crate::db::Tx;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyKind {
+    Correspond,
+    Comment,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub kind: ReplyKind,
+    pub body: String,
+    /// "text" or "markdown".
+    pub body_format: &'static str,
+    /// Written by a requestor (mail, portal) rather than staff: it reopens stalled/resolved.
+    pub from_requestor: bool,
+    pub time_taken: i32,
+}
+
+/// Adds a reply; answers (ticket id, transaction id).
+#[tracing::instrument(skip_all, fields(ticket_id = id))]
+pub async fn reply(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    id: i64,
+    r: Reply,
+) -> Result<(i64, i64), TicketError> {
+    let body = r.body.trim_end();
+    if body.trim().is_empty() {
+        return Err(TicketError::Invalid {
+            field: "body",
+            message: "must not be empty".into(),
+        });
+    }
+    if !(0..=24 * 60).contains(&r.time_taken) {
+        return Err(TicketError::Invalid {
+            field: "time_taken",
+            message: "must be 0 to 1440 minutes".into(),
+        });
+    }
+    let id = rows::lock(tx, id).await?.ok_or(TicketError::NotFound(id))?;
+    let cur = rows::get(tx, id).await?.ok_or(TicketError::NotFound(id))?;
+    let kind = match r.kind {
+        ReplyKind::Correspond => "correspond",
+        ReplyKind::Comment => "comment",
+    };
+    let txn = NewTxn {
+        kind,
+        actor: ctx.actor,
+        body: Some(body),
+        body_format: Some(r.body_format),
+        time_taken: r.time_taken,
+        ..NewTxn::default()
+    };
+    let txn_id = history::insert(tx, id, &txn, ctx.now).await?;
+    if r.time_taken > 0 {
+        rows::add_time(tx, id, r.time_taken, ctx.now).await?;
+    } else {
+        rows::touch(tx, id, ctx.now).await?;
+    }
+    let status: Status = cur.status.parse().map_err(|m| TicketError::Invalid {
+        field: "status",
+        message: m,
+    })?;
+    let next = match (r.kind, r.from_requestor) {
+        (ReplyKind::Correspond, true) => status.after_requestor_reply(),
+        (ReplyKind::Correspond, false) => status.after_staff_correspondence(),
+        (ReplyKind::Comment, _) => status,
+    };
+    if next != status {
+        set_status(tx, ctx, id, status, next).await?;
+    }
+    Ok((id, txn_id))
+}

@@ -1,0 +1,118 @@
+//! Running a compiled TQL filter. The SQL text holds only placeholders and whitelisted column
+//! names (tql::to_sql builds it); every value travels as a bind.
+
+use super::rows::TicketRow;
+use crate::db::{Db, StoreError, Ts};
+use crate::on_pool;
+
+/// A value bound to a `$n` placeholder of dynamic SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    Int(i64),
+    Text(String),
+    Ts(Ts),
+}
+
+/// A WHERE fragment over `tickets t` and its binds, numbered from `$1`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    pub sql: String,
+    pub binds: Vec<Bind>,
+}
+
+macro_rules! bind_all {
+    ($q:expr, $binds:expr) => {{
+        let mut q = $q;
+        for b in $binds {
+            q = match b {
+                Bind::Int(i) => q.bind(*i),
+                Bind::Text(s) => q.bind(s.clone()),
+                Bind::Ts(t) => q.bind(*t),
+            };
+        }
+        q
+    }};
+}
+
+/// How many live (not merged) tickets match.
+pub(crate) async fn count(db: &Db, filter: &Filter) -> Result<i64, StoreError> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM tickets t WHERE t.merged_into IS NULL AND ({})",
+        filter.sql
+    );
+    Ok(on_pool!(db, |p| {
+        let q = bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), &filter.binds);
+        q.fetch_one(p).await?
+    }))
+}
+
+/// One page of matches in `order_by` (trusted column list), after the optional keyset `after`
+/// fragment (also placeholders only).
+pub(crate) async fn page(
+    db: &Db,
+    filter: &Filter,
+    keyset: Option<&Filter>,
+    order_by: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<TicketRow>, StoreError> {
+    let mut binds = filter.binds.clone();
+    let mut sql = format!(
+        "{} WHERE t.merged_into IS NULL AND ({})",
+        crate::select_tickets!(""),
+        filter.sql
+    );
+    if let Some(k) = keyset {
+        sql.push_str(&format!(" AND ({})", renumber(&k.sql, binds.len())));
+        binds.extend(k.binds.iter().cloned());
+    }
+    let n = binds.len();
+    sql.push_str(&format!(
+        " ORDER BY {order_by} LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    ));
+    binds.push(Bind::Int(limit));
+    binds.push(Bind::Int(offset));
+    Ok(on_pool!(db, |p| {
+        let q = bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds);
+        q.fetch_all(p).await?
+    }))
+}
+
+/// Shifts `$1..$n` in `sql` by `by`, so a second fragment can follow the first's binds.
+pub(crate) fn renumber(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            let mut n = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                n.push(*d);
+                chars.next();
+            }
+            let v: usize = n.parse().unwrap_or(0);
+            out.push_str(&format!("${}", v + by));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renumber;
+
+    #[test]
+    fn placeholders_shift_without_touching_other_text() {
+        assert_eq!(
+            renumber("(t.a, t.id) < ($1, $2)", 3),
+            "(t.a, t.id) < ($4, $5)"
+        );
+        assert_eq!(
+            renumber("x = $10 AND y = 'price $'", 1),
+            "x = $11 AND y = 'price $'"
+        );
+    }
+}

@@ -1,0 +1,164 @@
+//! The ticket as the API and pages show it (CONTRACT §3), and its history.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::store::history::TxnRow;
+use super::store::rows::TicketRow;
+use super::store::{history, links, rows, watchers};
+use super::{LinkKind, Status, TicketError};
+use crate::db::Tx;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Ticket {
+    pub id: i64,
+    pub queue: String,
+    pub subject: String,
+    pub status: Status,
+    pub priority: i32,
+    pub owner: Option<String>,
+    pub requestors: Vec<String>,
+    pub cc: Vec<String>,
+    pub admincc: Vec<String>,
+    pub customer: Option<String>,
+    pub source: String,
+    pub host: Option<String>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+    pub time_worked: i32,
+    pub sla: SlaView,
+    /// RT's link names → ticket ids: DependsOn, DependedOnBy, RefersTo, ReferredToBy, MemberOf, Members.
+    pub links: BTreeMap<&'static str, Vec<i64>>,
+    pub runbook: Option<String>,
+}
+
+/// SLA state; the clocks themselves arrive with the SLA feature, which fills the due times.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SlaView {
+    pub policy: Option<String>,
+    pub response_due_at: Option<Timestamp>,
+    pub resolve_due_at: Option<Timestamp>,
+    pub first_response_at: Option<Timestamp>,
+    pub paused: bool,
+    pub breached: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub actor: String,
+    pub created_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_format: Option<String>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub time_taken: i32,
+}
+
+fn is_zero(n: &i32) -> bool {
+    *n == 0
+}
+
+impl From<TxnRow> for HistoryEntry {
+    fn from(r: TxnRow) -> Self {
+        HistoryEntry {
+            id: r.id,
+            kind: r.kind,
+            actor: r.actor,
+            created_at: r.created_at.0,
+            field: r.field,
+            old: r.old_value,
+            new: r.new_value,
+            body: r.body,
+            body_format: r.body_format,
+            time_taken: r.time_taken,
+        }
+    }
+}
+
+/// The ticket behind `id`, following a merge to the survivor.
+pub async fn load(tx: &mut Tx, id: i64) -> Result<Ticket, TicketError> {
+    let mut row = rows::get(tx, id).await?.ok_or(TicketError::NotFound(id))?;
+    if let Some(into) = row.merged_into {
+        row = rows::get(tx, into)
+            .await?
+            .ok_or(TicketError::NotFound(id))?;
+    }
+    let w = watchers::list(tx, row.id).await?;
+    let l = links::of(tx, row.id).await?;
+    Ok(assemble(row, w, l))
+}
+
+pub(crate) fn assemble(
+    row: TicketRow,
+    w: Vec<(String, String)>,
+    l: Vec<(i64, i64, String)>,
+) -> Ticket {
+    let pick = |role: &str| {
+        w.iter()
+            .filter(|(r, _)| r == role)
+            .map(|(_, e)| e.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut links: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
+    for (base, target, kind) in l {
+        let Some((k, _)) = LinkKind::parse(&kind) else {
+            continue;
+        };
+        if base == row.id {
+            links.entry(k.as_str()).or_default().push(target);
+        } else {
+            links.entry(k.reverse_name()).or_default().push(base);
+        }
+    }
+    Ticket {
+        id: row.id,
+        requestors: pick("requestor"),
+        cc: pick("cc"),
+        admincc: pick("admincc"),
+        status: row.status.parse().unwrap_or(Status::Open),
+        queue: row.queue,
+        subject: row.subject,
+        priority: row.priority,
+        owner: row.owner,
+        customer: row.customer,
+        source: row.source,
+        host: row.host,
+        created_by: row.created_by,
+        created_at: row.created_at.0,
+        updated_at: row.updated_at.0,
+        resolved_at: row.resolved_at.map(|t| t.0),
+        time_worked: row.time_worked,
+        sla: SlaView {
+            policy: row.sla_policy,
+            resolve_due_at: row.due_at.map(|t| t.0),
+            ..SlaView::default()
+        },
+        links,
+        runbook: row.runbook,
+    }
+}
+
+/// The history of the ticket behind `id`, oldest first.
+pub async fn history(tx: &mut Tx, id: i64) -> Result<Vec<HistoryEntry>, TicketError> {
+    let row = rows::get(tx, id).await?.ok_or(TicketError::NotFound(id))?;
+    let id = row.merged_into.unwrap_or(row.id);
+    Ok(history::list(tx, id)
+        .await?
+        .into_iter()
+        .map(HistoryEntry::from)
+        .collect())
+}

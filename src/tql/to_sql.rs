@@ -1,0 +1,491 @@
+//! TQL → a WHERE fragment over `tickets t` for either backend (DESIGN.md §3: dynamic SQL binds
+//! every value). The SQL text holds only column names from this file and `$n` placeholders.
+//!
+//! `LIKE` is RT's case-insensitive substring match: `ILIKE` on PostgreSQL (pg_trgm GIN indexes),
+//! FTS5 trigram tables on SQLite for Subject and Content (three characters or more, no
+//! wildcards in the value), plain `LIKE` otherwise.
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use super::TqlError;
+use super::ast::{Cond, Expr, Field, Op, Value};
+use super::dates::{DateValue, resolve_date};
+use super::order::{Sort, SortKey};
+use crate::db::{Backend, Ts};
+use crate::tickets::store::search::{Bind, Filter};
+
+/// What a query is compiled against.
+#[derive(Debug, Clone)]
+pub struct SqlCtx<'a> {
+    pub backend: Backend,
+    pub now: Timestamp,
+    pub tz: TimeZone,
+    /// For `Owner = '__CurrentUser__'`.
+    pub current_user: Option<&'a str>,
+}
+
+struct Builder<'a> {
+    ctx: &'a SqlCtx<'a>,
+    binds: Vec<Bind>,
+}
+
+impl Builder<'_> {
+    fn bind(&mut self, b: Bind) -> String {
+        self.binds.push(b);
+        format!("${}", self.binds.len())
+    }
+
+    fn text(&mut self, s: &str) -> String {
+        self.bind(Bind::Text(s.to_owned()))
+    }
+
+    fn like_op(&self) -> &'static str {
+        match self.ctx.backend {
+            Backend::Sqlite => "LIKE",
+            Backend::Postgres => "ILIKE",
+        }
+    }
+
+    /// `%value%` with the value's own wildcards escaped.
+    fn like_pattern(&mut self, s: &str) -> String {
+        let escaped = s
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        self.text(&format!("%{escaped}%"))
+    }
+
+    fn expr(&mut self, e: &Expr, depth: usize) -> Result<String, TqlError> {
+        if depth > 80 {
+            return Err(TqlError {
+                position: 0,
+                expected: "a shallower query".into(),
+                found: "too deep a nesting".into(),
+            });
+        }
+        Ok(match e {
+            Expr::And(a, b) => format!(
+                "({} AND {})",
+                self.expr(a, depth + 1)?,
+                self.expr(b, depth + 1)?
+            ),
+            Expr::Or(a, b) => format!(
+                "({} OR {})",
+                self.expr(a, depth + 1)?,
+                self.expr(b, depth + 1)?
+            ),
+            Expr::Not(a) => format!("(NOT {})", self.expr(a, depth + 1)?),
+            Expr::Cond(c) => self.cond(c)?,
+        })
+    }
+
+    fn cond(&mut self, c: &Cond) -> Result<String, TqlError> {
+        let err = |expected: &str, found: String| TqlError {
+            position: c.span.start,
+            expected: expected.into(),
+            found,
+        };
+        let text = match &c.value {
+            Value::Text(s) => Some(s.as_str()),
+            _ => None,
+        };
+        Ok(match c.field {
+            Field::Id => self.int_cmp("t.id", c)?,
+            Field::Priority => self.int_cmp("t.priority", c)?,
+            Field::Queue => self.text_cmp("t.queue", c)?,
+            Field::Source => self.text_cmp("t.source", c)?,
+            Field::Host => self.text_cmp("t.host", c)?,
+            Field::Status => match text {
+                Some(v)
+                    if v.eq_ignore_ascii_case("__Active__")
+                        || v.eq_ignore_ascii_case("__Inactive__") =>
+                {
+                    let set = if v.eq_ignore_ascii_case("__Active__") {
+                        "'new', 'open', 'stalled'"
+                    } else {
+                        "'resolved', 'rejected', 'deleted'"
+                    };
+                    match c.op {
+                        Op::Eq => format!("t.status IN ({set})"),
+                        Op::Ne => format!("t.status NOT IN ({set})"),
+                        _ => {
+                            return Err(err(
+                                "= or != with __Active__/__Inactive__",
+                                format!("{:?}", c.op),
+                            ));
+                        }
+                    }
+                }
+                _ => {
+                    let lowered = Cond {
+                        value: Value::Text(text.unwrap_or_default().to_ascii_lowercase()),
+                        ..c.clone()
+                    };
+                    self.text_cmp("t.status", &lowered)?
+                }
+            },
+            Field::Subject => self.subject(c)?,
+            Field::Content => self.content(c)?,
+            Field::Owner => self.owner(c)?,
+            Field::Customer => {
+                let inner = |op: &str, v: String| {
+                    format!("SELECT id FROM customers WHERE code {op} {v} OR name {op} {v}")
+                };
+                self.subquery("t.customer_id", c, inner)?
+            }
+            Field::Requestor => self.requestor(c)?,
+            Field::Created => self.date("t.created_at", c)?,
+            Field::LastUpdated => self.date("t.updated_at", c)?,
+            Field::Resolved => self.date("t.resolved_at", c)?,
+            Field::Due => self.date("t.due_at", c)?,
+            Field::Sla => match (c.op, text) {
+                (Op::Eq | Op::Ne, Some(v)) if v.eq_ignore_ascii_case("breached") => {
+                    let now = self.bind(Bind::Ts(Ts(self.ctx.now)));
+                    let breached = format!(
+                        "(t.due_at IS NOT NULL AND ((t.resolved_at IS NULL AND t.due_at < {now}) OR t.resolved_at > t.due_at))"
+                    );
+                    if c.op == Op::Eq {
+                        breached
+                    } else {
+                        format!("(NOT {breached})")
+                    }
+                }
+                _ => self.text_cmp("t.sla_policy", c)?,
+            },
+        })
+    }
+
+    fn int_cmp(&mut self, col: &str, c: &Cond) -> Result<String, TqlError> {
+        let Value::Int(v) = c.value else {
+            return Err(TqlError {
+                position: c.span.start,
+                expected: "a number".into(),
+                found: format!("{:?}", c.value),
+            });
+        };
+        let p = self.bind(Bind::Int(v));
+        Ok(format!("{col} {} {p}", sql_op(c.op)))
+    }
+
+    fn text_cmp(&mut self, col: &str, c: &Cond) -> Result<String, TqlError> {
+        Ok(match (&c.op, &c.value) {
+            (Op::IsNull, _) => format!("{col} IS NULL"),
+            (Op::IsNotNull, _) => format!("{col} IS NOT NULL"),
+            (Op::Like, Value::Text(s)) => format!(
+                "{col} {} {} ESCAPE '\\'",
+                self.like_op(),
+                self.like_pattern(s)
+            ),
+            (Op::NotLike, Value::Text(s)) => {
+                format!(
+                    "({col} IS NULL OR {col} NOT {} {} ESCAPE '\\')",
+                    self.like_op(),
+                    self.like_pattern(s)
+                )
+            }
+            (Op::Ne, v) => {
+                let p = self.value(v);
+                format!("({col} IS NULL OR {col} <> {p})")
+            }
+            (op, v) => {
+                let p = self.value(v);
+                format!("{col} {} {p}", sql_op(*op))
+            }
+        })
+    }
+
+    fn value(&mut self, v: &Value) -> String {
+        match v {
+            Value::Int(i) => self.bind(Bind::Text(i.to_string())),
+            Value::Text(s) => self.text(s),
+            Value::None => "NULL".into(),
+        }
+    }
+
+    /// `col IN (subquery)` for the match, `NOT IN` (or NULL) for the negations.
+    fn subquery(
+        &mut self,
+        col: &str,
+        c: &Cond,
+        inner: impl Fn(&str, String) -> String,
+    ) -> Result<String, TqlError> {
+        let like = self.like_op();
+        Ok(match (&c.op, &c.value) {
+            (Op::IsNull, _) => format!("{col} IS NULL"),
+            (Op::IsNotNull, _) => format!("{col} IS NOT NULL"),
+            (Op::Eq, Value::Text(s)) => {
+                let p = self.text(s);
+                format!("{col} IN ({})", inner("=", p))
+            }
+            (Op::Ne, Value::Text(s)) => {
+                let p = self.text(s);
+                format!("({col} IS NULL OR {col} NOT IN ({}))", inner("=", p))
+            }
+            (Op::Like, Value::Text(s)) => {
+                let p = self.like_pattern(s);
+                format!("{col} IN ({})", inner(like, format!("{p} ESCAPE '\\'")))
+            }
+            (Op::NotLike, Value::Text(s)) => {
+                let p = self.like_pattern(s);
+                format!(
+                    "({col} IS NULL OR {col} NOT IN ({}))",
+                    inner(like, format!("{p} ESCAPE '\\'"))
+                )
+            }
+            (op, _) => {
+                return Err(TqlError {
+                    position: c.span.start,
+                    expected: "=, !=, LIKE or NOT LIKE".into(),
+                    found: format!("{op:?}"),
+                });
+            }
+        })
+    }
+
+    fn owner(&mut self, c: &Cond) -> Result<String, TqlError> {
+        let name = match &c.value {
+            Value::Text(s) if s.eq_ignore_ascii_case("Nobody") => {
+                return Ok(match c.op {
+                    Op::Eq => "t.owner_id IS NULL".into(),
+                    Op::Ne => "t.owner_id IS NOT NULL".into(),
+                    _ => {
+                        return Err(TqlError {
+                            position: c.span.start,
+                            expected: "= or != with Nobody".into(),
+                            found: format!("{:?}", c.op),
+                        });
+                    }
+                });
+            }
+            Value::Text(s) if s.eq_ignore_ascii_case("__CurrentUser__") => {
+                match self.ctx.current_user {
+                    Some(u) => u.to_owned(),
+                    None => return Ok("1 = 0".into()),
+                }
+            }
+            Value::Text(s) => s.clone(),
+            _ => String::new(),
+        };
+        let c = Cond {
+            value: if name.is_empty() {
+                c.value.clone()
+            } else {
+                Value::Text(name)
+            },
+            ..c.clone()
+        };
+        self.subquery("t.owner_id", &c, |op, v| {
+            format!("SELECT id FROM users WHERE username {op} {v}")
+        })
+    }
+
+    fn requestor(&mut self, c: &Cond) -> Result<String, TqlError> {
+        let sub = |op: &str, v: String| {
+            format!(
+                "SELECT ticket_id FROM ticket_watchers WHERE role = 'requestor' AND email {op} {v}"
+            )
+        };
+        let like = self.like_op();
+        Ok(match (&c.op, &c.value) {
+            (Op::IsNull, _) => {
+                "t.id NOT IN (SELECT ticket_id FROM ticket_watchers WHERE role = 'requestor')"
+                    .to_owned()
+            }
+            (Op::IsNotNull, _) => {
+                "t.id IN (SELECT ticket_id FROM ticket_watchers WHERE role = 'requestor')"
+                    .to_owned()
+            }
+            (Op::Eq, Value::Text(s)) => {
+                format!("t.id IN ({})", sub("=", self.text(&s.to_ascii_lowercase())))
+            }
+            (Op::Ne, Value::Text(s)) => format!(
+                "t.id NOT IN ({})",
+                sub("=", self.text(&s.to_ascii_lowercase()))
+            ),
+            (Op::Like, Value::Text(s)) => format!(
+                "t.id IN ({})",
+                sub(like, format!("{} ESCAPE '\\'", self.like_pattern(s)))
+            ),
+            (Op::NotLike, Value::Text(s)) => format!(
+                "t.id NOT IN ({})",
+                sub(like, format!("{} ESCAPE '\\'", self.like_pattern(s)))
+            ),
+            (op, _) => {
+                return Err(TqlError {
+                    position: c.span.start,
+                    expected: "=, !=, LIKE or NOT LIKE".into(),
+                    found: format!("{op:?}"),
+                });
+            }
+        })
+    }
+
+    /// FTS5 trigram only answers substrings of 3+ characters without wildcards.
+    fn fts_ok(&self, s: &str) -> bool {
+        self.ctx.backend == Backend::Sqlite
+            && s.chars().count() >= 3
+            && !s.contains(['%', '_', '\\'])
+    }
+
+    fn subject(&mut self, c: &Cond) -> Result<String, TqlError> {
+        match (&c.op, &c.value) {
+            (Op::Like | Op::NotLike, Value::Text(s)) if self.fts_ok(s) => {
+                let p = self.text(&format!("%{s}%"));
+                let m = format!("t.id IN (SELECT rowid FROM tickets_fts WHERE subject LIKE {p})");
+                Ok(if c.op == Op::Like {
+                    m
+                } else {
+                    format!("(NOT {m})")
+                })
+            }
+            _ => self.text_cmp("t.subject", c),
+        }
+    }
+
+    fn content(&mut self, c: &Cond) -> Result<String, TqlError> {
+        let Value::Text(s) = &c.value else {
+            return Err(TqlError {
+                position: c.span.start,
+                expected: "a quoted string".into(),
+                found: format!("{:?}", c.value),
+            });
+        };
+        let matched = if self.fts_ok(s) {
+            let p = self.text(&format!("%{s}%"));
+            format!(
+                "t.id IN (SELECT tt.ticket_id FROM ticket_transactions tt WHERE tt.id IN \
+                 (SELECT rowid FROM ticket_transactions_fts WHERE body LIKE {p}))"
+            )
+        } else {
+            let like = self.like_op();
+            let p = self.like_pattern(s);
+            format!(
+                "t.id IN (SELECT ticket_id FROM ticket_transactions WHERE body {like} {p} ESCAPE '\\')"
+            )
+        };
+        Ok(match c.op {
+            Op::Like | Op::Eq => matched,
+            Op::NotLike | Op::Ne => format!("(NOT {matched})"),
+            op => {
+                return Err(TqlError {
+                    position: c.span.start,
+                    expected: "LIKE or NOT LIKE".into(),
+                    found: format!("{op:?}"),
+                });
+            }
+        })
+    }
+
+    fn date(&mut self, col: &str, c: &Cond) -> Result<String, TqlError> {
+        match c.op {
+            Op::IsNull => return Ok(format!("{col} IS NULL")),
+            Op::IsNotNull => return Ok(format!("{col} IS NOT NULL")),
+            _ => {}
+        }
+        let Value::Text(s) = &c.value else {
+            return Err(TqlError {
+                position: c.span.start,
+                expected: "a date".into(),
+                found: format!("{:?}", c.value),
+            });
+        };
+        let d = resolve_date(s, self.ctx.now, &self.ctx.tz).map_err(|m| TqlError {
+            position: c.span.start,
+            expected: "a date such as '2026-11-01' or '-2 hours'".into(),
+            found: m,
+        })?;
+        let (start, end) = match d {
+            DateValue::Instant(t) => (t, t),
+            DateValue::Day { start, end } => (start, end),
+        };
+        let is_day = start != end;
+        let a = self.bind(Bind::Ts(Ts(start)));
+        Ok(match c.op {
+            Op::Eq if is_day => {
+                let b = self.bind(Bind::Ts(Ts(end)));
+                format!("({col} >= {a} AND {col} < {b})")
+            }
+            Op::Ne if is_day => {
+                let b = self.bind(Bind::Ts(Ts(end)));
+                format!("({col} IS NULL OR {col} < {a} OR {col} >= {b})")
+            }
+            Op::Le | Op::Gt if is_day => {
+                // "on or before the day" ends where the day ends.
+                self.binds.pop();
+                let b = self.bind(Bind::Ts(Ts(end)));
+                if c.op == Op::Le {
+                    format!("{col} < {b}")
+                } else {
+                    format!("{col} >= {b}")
+                }
+            }
+            Op::Lt | Op::Ge | Op::Eq | Op::Le | Op::Gt => format!("{col} {} {a}", sql_op(c.op)),
+            Op::Ne => format!("({col} IS NULL OR {col} <> {a})"),
+            op => {
+                return Err(TqlError {
+                    position: c.span.start,
+                    expected: "a comparison".into(),
+                    found: format!("{op:?}"),
+                });
+            }
+        })
+    }
+}
+
+fn sql_op(op: Op) -> &'static str {
+    match op {
+        Op::Eq => "=",
+        Op::Ne => "<>",
+        Op::Lt => "<",
+        Op::Le => "<=",
+        Op::Gt => ">",
+        Op::Ge => ">=",
+        Op::Like => "LIKE",
+        Op::NotLike => "NOT LIKE",
+        Op::IsNull => "IS NULL",
+        Op::IsNotNull => "IS NOT NULL",
+    }
+}
+
+/// Compiles a parsed query; `None` (no query) matches every ticket.
+pub fn to_sql(expr: Option<&Expr>, ctx: &SqlCtx<'_>) -> Result<Filter, TqlError> {
+    let mut b = Builder {
+        ctx,
+        binds: Vec::new(),
+    };
+    let sql = match expr {
+        Some(e) => b.expr(e, 0)?,
+        None => "1 = 1".into(),
+    };
+    Ok(Filter {
+        sql,
+        binds: b.binds,
+    })
+}
+
+/// The ORDER BY list for `sorts`, always ending on the ticket id so pages never overlap.
+pub fn order_by(sorts: &[Sort]) -> String {
+    let mut parts: Vec<String> = sorts
+        .iter()
+        .map(|s| {
+            let col = match s.key {
+                SortKey::Id => "t.id",
+                SortKey::Created => "t.created_at",
+                SortKey::Updated => "t.updated_at",
+                SortKey::Priority => "t.priority",
+                SortKey::Status => "t.status",
+                SortKey::Queue => "t.queue",
+                SortKey::Subject => "t.subject",
+                SortKey::Due => "t.due_at",
+                SortKey::Resolved => "t.resolved_at",
+            };
+            format!("{col} {}", if s.descending { "DESC" } else { "ASC" })
+        })
+        .collect();
+    if !sorts.iter().any(|s| s.key == SortKey::Id) {
+        let desc = sorts.first().is_some_and(|s| s.descending);
+        parts.push(format!("t.id {}", if desc { "DESC" } else { "ASC" }));
+    }
+    parts.join(", ")
+}

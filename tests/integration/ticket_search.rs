@@ -1,0 +1,235 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::tickets::{call, open_ticket, with_token};
+
+async fn search(app: &TestApp, token: &str, q: &str, extra: &str) -> (StatusCode, Value) {
+    let path = format!(
+        "/api/v1/tickets?query={}{extra}",
+        url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+    );
+    call(app, token, Method::GET, &path, None).await
+}
+
+fn ids(v: &Value) -> Vec<i64> {
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_contract_example_query_finds_exactly_the_matching_tickets() {
+    let (app, token) = with_token().await;
+    let a = open_ticket(
+        &app,
+        &token,
+        json!({"queue": "NOC", "subject": "BGP session down", "priority": 1}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let b = open_ticket(
+        &app,
+        &token,
+        json!({"queue": "NOC", "subject": "fan noise", "priority": 4}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let c = open_ticket(
+        &app,
+        &token,
+        json!({"queue": "Support", "subject": "BGP question", "priority": 1}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let d = open_ticket(
+        &app,
+        &token,
+        json!({"queue": "NOC", "subject": "link flap", "priority": 2}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    call(
+        &app,
+        &token,
+        Method::PATCH,
+        &format!("/api/v1/tickets/{d}"),
+        Some(json!({"status": "resolved"})),
+    )
+    .await;
+    let (s, v) = search(
+        &app,
+        &token,
+        "Queue = 'NOC' AND (Status = 'new' OR Status = 'open') AND Priority <= 2",
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["total"], 1);
+    assert_eq!(ids(&v), [a]);
+    let (_, v) = search(&app, &token, "Subject LIKE 'bgp'", "&order=id").await;
+    assert_eq!(
+        ids(&v),
+        [a, c],
+        "LIKE is a case-insensitive substring match"
+    );
+    let (_, v) = search(&app, &token, "Status = '__Active__'", "&order=id").await;
+    assert_eq!(ids(&v), [a, b, c]);
+    let (_, v) = search(&app, &token, "Status = '__Inactive__'", "").await;
+    assert_eq!(ids(&v), [d]);
+    let (_, v) = search(
+        &app,
+        &token,
+        "Owner = 'Nobody' AND Priority = 'P1'",
+        "&order=-id",
+    )
+    .await;
+    assert_eq!(ids(&v), [c, a]);
+}
+
+#[tokio::test]
+async fn content_like_searches_message_bodies() {
+    let (app, token) = with_token().await;
+    let a = open_ticket(&app, &token, json!({"queue": "Support", "subject": "x", "body": "The Customer reports packet LOSS on vlan 42"})).await["id"].as_i64().unwrap();
+    let b = open_ticket(
+        &app,
+        &token,
+        json!({"queue": "Support", "subject": "y", "body": "all fine"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    call(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/api/v1/tickets/{b}/comment"),
+        Some(json!({"body": "actually some packet loss too"})),
+    )
+    .await;
+    let (s, v) = search(&app, &token, "Content LIKE 'packet loss'", "&order=id").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(ids(&v), [a, b]);
+    let (_, v) = search(&app, &token, "Content LIKE 'vlan 42'", "").await;
+    assert_eq!(ids(&v), [a]);
+    let (_, v) = search(&app, &token, "Content LIKE '42'", "").await;
+    assert_eq!(ids(&v), [a], "short patterns work too");
+    let (_, v) = search(&app, &token, "Content NOT LIKE 'vlan'", "").await;
+    assert_eq!(ids(&v), [b]);
+}
+
+#[tokio::test]
+async fn a_bad_query_answers_400_with_the_position_and_what_was_expected() {
+    let (app, token) = with_token().await;
+    let (s, e) = search(&app, &token, "Queue = 'NOC' AND", "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(e["error"], "bad_query");
+    assert_eq!(e["detail"]["position"], 17);
+    assert!(
+        e["detail"]["expected"].as_str().unwrap().contains("field"),
+        "{e}"
+    );
+    let (s, e) = search(&app, &token, "Colour = 'red'", "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(e["detail"]["position"], 0);
+    let (s, e) = search(&app, &token, "id = 1", "&order=-colour").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+}
+
+#[tokio::test]
+async fn injection_strings_stay_data() {
+    let (app, token) = with_token().await;
+    let a = open_ticket(
+        &app,
+        &token,
+        json!({"queue": "Support", "subject": "x'; DROP TABLE tickets; --"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    for q in [
+        "Subject = 'x''; DROP TABLE tickets; --'",
+        "Subject LIKE 'DROP TABLE'",
+        "Requestor = 'a'' OR 1=1 --'",
+        "Queue LIKE '%'",
+    ] {
+        let (s, v) = search(&app, &token, q, "").await;
+        assert_eq!(s, StatusCode::OK, "{q}: {v}");
+        assert!(ids(&v).len() <= 1, "{q}: {v}");
+    }
+    let (_, v) = search(&app, &token, "Subject = 'x''; DROP TABLE tickets; --'", "").await;
+    assert_eq!(ids(&v), [a]);
+    let (_, v) = search(&app, &token, "Queue LIKE '%'", "").await;
+    assert_eq!(v["total"], 0, "a % in the value is a literal percent sign");
+    let (s, _) = call(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/api/v1/tickets/{a}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "the table is still there");
+}
+
+#[tokio::test]
+async fn pages_do_not_overlap_and_total_counts_all_matches() {
+    let (app, token) = with_token().await;
+    let mut all = Vec::new();
+    for i in 0..23 {
+        all.push(
+            open_ticket(
+                &app,
+                &token,
+                json!({"queue": "Support", "subject": format!("t{i}")}),
+            )
+            .await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let mut seen = Vec::new();
+    for page in 1..=3 {
+        let (s, v) = search(
+            &app,
+            &token,
+            "Queue = 'Support'",
+            &format!("&order=id&per_page=10&page={page}"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["total"], 23);
+        seen.extend(ids(&v));
+    }
+    assert_eq!(seen, all);
+    let (s, _) = search(&app, &token, "", "&per_page=0").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn dates_compare_as_days_or_instants() {
+    let (app, token) = with_token().await;
+    let a = open_ticket(
+        &app,
+        &token,
+        json!({"queue": "Support", "subject": "today"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let (_, v) = search(&app, &token, "Created > '-1 hour'", "").await;
+    assert_eq!(ids(&v), [a]);
+    let (_, v) = search(&app, &token, "Created < 'yesterday'", "").await;
+    assert_eq!(v["total"], 0);
+    let (_, v) = search(&app, &token, "Resolved IS NULL AND Created = 'today'", "").await;
+    assert_eq!(ids(&v), [a]);
+    let (s, e) = search(&app, &token, "Created > 'the day after'", "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+}
