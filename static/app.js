@@ -9,7 +9,7 @@
   });
 
   var pending = null;
-  var routes = { h: "/", a: "/admin" };
+  var routes = { h: "/", a: "/admin", t: "/tickets", n: "/tickets/new" };
   function typing(t) {
     return t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
   }
@@ -18,6 +18,16 @@
     var help = document.getElementById("shortcuts");
     if (e.key === "?") {
       if (help && help.showModal && !help.open) { help.showModal(); }
+      e.preventDefault();
+      return;
+    }
+    if (e.key === "/" && document.getElementById("q")) {
+      document.getElementById("q").focus();
+      e.preventDefault();
+      return;
+    }
+    if (e.key === "r" && pending !== "g" && document.getElementById("body")) {
+      document.getElementById("body").focus();
       e.preventDefault();
       return;
     }

@@ -6,9 +6,13 @@ mod change;
 mod create;
 mod links;
 pub mod model;
+mod pages;
+mod render;
 mod reply;
+pub mod routes;
 pub mod search;
 pub(crate) mod store;
+mod ticket_page;
 mod view;
 
 use jiff::Timestamp;

@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::api::api())
         .merge(crate::jobs::routes::routes())
         .merge(crate::tickets::api::api())
+        .merge(crate::tickets::routes::routes())
         .fallback(errors::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn_with_state(state.clone(), visitor::load));

@@ -104,3 +104,158 @@ async fn a_wrong_password_in_the_browser_shows_the_message_and_keeps_the_usernam
     c.close().await.ok();
     result.unwrap();
 }
+
+/// Saves a screenshot when OPSDESK_TEST_SCREENSHOTS names a folder (for people reviewing the UI).
+async fn snap(c: &fantoccini::Client, name: &str) {
+    if let Ok(dir) = std::env::var("OPSDESK_TEST_SCREENSHOTS")
+        && let Ok(png) = c.screenshot().await
+    {
+        let _ = std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png);
+    }
+}
+
+#[tokio::test]
+async fn staff_open_a_ticket_reply_comment_resolve_and_find_it_by_search() {
+    let app = TestApp::spawn_with(Options::toml(
+        "[[queue]]\nname = \"Support\"\n\n[[queue]]\nname = \"NOC\"\n",
+    ))
+    .await;
+    let c = browser().await;
+    let result = async {
+        c.set_window_size(1280, 900).await?;
+        c.goto(&app.url("/login")).await?;
+        c.find(Locator::Css("input#username"))
+            .await?
+            .send_keys("admin")
+            .await?;
+        c.find(Locator::Css("input#password"))
+            .await?
+            .send_keys(ADMIN_PASSWORD)
+            .await?;
+        c.find(Locator::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        c.wait()
+            .for_element(Locator::XPath("//h1[starts-with(., 'Welcome')]"))
+            .await?;
+        // "g n" opens the new-ticket form.
+        c.find(Locator::Css("body")).await?.send_keys("gn").await?;
+        c.wait().for_element(Locator::Css("input#subject")).await?;
+        c.find(Locator::Css(
+            "select#queue option[value=NOC], select#queue option:nth-child(2)",
+        ))
+        .await?
+        .click()
+        .await?;
+        c.find(Locator::Css("input#subject"))
+            .await?
+            .send_keys("Core switch sw1 reboots")
+            .await?;
+        c.find(Locator::Css("input#requestors"))
+            .await?
+            .send_keys("noc@acme.example")
+            .await?;
+        c.find(Locator::Css("textarea#body"))
+            .await?
+            .send_keys("Seen **three** reboots since 09:00")
+            .await?;
+        c.find(Locator::Css("input[name=markdown]"))
+            .await?
+            .click()
+            .await?;
+        c.find(Locator::Css("button.primary"))
+            .await?
+            .click()
+            .await?;
+        c.wait()
+            .for_element(Locator::XPath(
+                "//h1[contains(., 'Core switch sw1 reboots')]",
+            ))
+            .await?;
+        let md = c
+            .find(Locator::Css(".entry .body.md strong"))
+            .await?
+            .text()
+            .await?;
+        assert_eq!(md, "three");
+        // Reply to the requestor ("r" focuses the box).
+        c.find(Locator::Css("body")).await?.send_keys("r").await?;
+        c.find(Locator::Css("textarea#body"))
+            .await?
+            .send_keys("We are replacing the PSU.")
+            .await?;
+        c.find(Locator::Css("form#reply button.primary"))
+            .await?
+            .click()
+            .await?;
+        c.wait()
+            .for_element(Locator::XPath(
+                "//div[contains(@class,'flash') and contains(., 'Reply recorded.')]",
+            ))
+            .await?;
+        // An internal comment.
+        c.find(Locator::Css("input[name=kind][value=comment]"))
+            .await?
+            .click()
+            .await?;
+        c.find(Locator::Css("textarea#body"))
+            .await?
+            .send_keys("Spare PSU is in rack B4")
+            .await?;
+        c.find(Locator::Css("form#reply button.primary"))
+            .await?
+            .click()
+            .await?;
+        c.wait()
+            .for_element(Locator::XPath(
+                "//article[contains(@class,'comment')]//div[contains(., 'rack B4')]",
+            ))
+            .await?;
+        snap(&c, "ticket").await;
+        // Resolve.
+        c.find(Locator::Css("select#status option:nth-child(4)"))
+            .await?
+            .click()
+            .await?;
+        c.find(Locator::Css("form#controls button"))
+            .await?
+            .click()
+            .await?;
+        c.wait()
+            .for_element(Locator::XPath(
+                "//span[contains(@class,'status') and .='resolved']",
+            ))
+            .await?;
+        // Find it again by searching its message text.
+        c.goto(&app.url("/tickets")).await?;
+        let q = c.find(Locator::Css("input#q")).await?;
+        q.clear().await?;
+        q.send_keys("Content LIKE 'replacing the psu' AND Status = 'resolved'")
+            .await?;
+        c.find(Locator::Css("form.search button"))
+            .await?
+            .click()
+            .await?;
+        let link = c
+            .wait()
+            .for_element(Locator::XPath(
+                "//td[@class='subject']/a[.='Core switch sw1 reboots']",
+            ))
+            .await?;
+        snap(&c, "list").await;
+        link.click().await?;
+        c.wait()
+            .for_element(Locator::XPath(
+                "//h1[contains(., 'Core switch sw1 reboots')]",
+            ))
+            .await?;
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    if result.is_err() {
+        snap(&c, "failure").await;
+    }
+    c.close().await.ok();
+    result.unwrap();
+}

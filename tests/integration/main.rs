@@ -14,6 +14,7 @@ mod lifecycle;
 mod login;
 mod schema;
 mod sessions;
+mod ticket_pages;
 mod ticket_search;
 mod tickets;
 mod tokens;

@@ -100,6 +100,17 @@ pub(crate) fn renumber(sql: &str, by: usize) -> String {
     out
 }
 
+/// (queue, status, count) over live tickets, for the queue overview.
+pub(crate) async fn counts(db: &Db) -> Result<Vec<(String, String, i64)>, StoreError> {
+    Ok(on_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT queue, status, COUNT(*) FROM tickets WHERE merged_into IS NULL GROUP BY queue, status"
+    )
+    .fetch_all(p)
+    .await?
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::renumber;
