@@ -174,6 +174,7 @@ pub(super) fn check(s: Sections, problems: &mut Vec<Problem>) -> Option<Config> 
     let web = s.web.map(|w| WebConfig {
         request_timeout: ck.duration("web.request_timeout", &w.request_timeout),
         max_body_bytes: usize::try_from(w.max_body_bytes).unwrap_or(usize::MAX),
+        max_attachment_bytes: usize::try_from(w.max_attachment_bytes).unwrap_or(usize::MAX),
         trusted_proxies: w
             .trusted_proxies
             .iter()

@@ -72,6 +72,8 @@ impl Config {
 pub struct WebConfig {
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
+    /// Largest single file attached to a reply from the browser.
+    pub max_attachment_bytes: usize,
     /// Peers whose `X-Forwarded-For` we believe (load balancers); empty = believe nobody.
     pub trusted_proxies: Vec<IpAddr>,
 }

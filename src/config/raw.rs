@@ -18,6 +18,7 @@ pub struct RawCore {
 pub struct RawWeb {
     pub request_timeout: String,
     pub max_body_bytes: u64,
+    pub max_attachment_bytes: u64,
     pub trusted_proxies: Vec<String>,
 }
 
@@ -26,6 +27,7 @@ impl Default for RawWeb {
         Self {
             request_timeout: "30s".into(),
             max_body_bytes: 32 * 1024 * 1024,
+            max_attachment_bytes: 25 * 1024 * 1024,
             trusted_proxies: Vec::new(),
         }
     }

@@ -2,6 +2,7 @@
 //! written in the same database transaction as the change itself.
 
 pub mod api;
+pub mod attachments;
 mod change;
 mod create;
 mod links;

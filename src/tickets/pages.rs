@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 
+use super::attachments::Attachment;
 use super::search::Found;
 use super::{HistoryEntry, Ticket};
 use crate::config::Config;
@@ -121,12 +122,18 @@ pub struct Entry {
     pub html: Option<String>,
     pub class: &'static str,
     pub summary: String,
+    pub files: Vec<Attachment>,
 }
 
-pub fn timeline(history: Vec<HistoryEntry>) -> Vec<Entry> {
+pub fn timeline(history: Vec<HistoryEntry>, files: Vec<Attachment>) -> Vec<Entry> {
     history
         .into_iter()
         .map(|e| {
+            let files = files
+                .iter()
+                .filter(|a| a.transaction_id == e.id)
+                .cloned()
+                .collect();
             let html = match (e.body.as_deref(), e.body_format.as_deref()) {
                 (Some(b), Some("markdown")) => Some(super::render::markdown(b)),
                 _ => None,
@@ -142,6 +149,7 @@ pub fn timeline(history: Vec<HistoryEntry>) -> Vec<Entry> {
                 html,
                 class,
                 summary,
+                files,
             }
         })
         .collect()

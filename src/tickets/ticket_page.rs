@@ -3,12 +3,14 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use super::attachments::{Upload, served_type};
 use super::pages::{self, Entry};
 use super::routes::{flash, queue_names, staff_names};
 use super::{Ctx, Patch, Reply, ReplyKind, Status, Ticket, TicketError};
@@ -41,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/untake", post(untake))
         .route("/tickets/{id}/links", post(link))
         .route("/tickets/{id}/merge", post(merge))
+        .route("/tickets/{id}/attachments/{aid}", get(download))
 }
 
 async fn show(
@@ -56,9 +59,10 @@ async fn show(
         return Ok(Redirect::permanent(&format!("/tickets/{}", t.id)).into_response());
     }
     let history = super::history(&mut tx, id).await?;
+    let files = super::attachments::list(&mut tx, id).await?;
     tx.commit().await?;
     Ok(ShowPage {
-        timeline: pages::timeline(history),
+        timeline: pages::timeline(history, files),
         staff: staff_names(&st).await?,
         queues: queue_names(&st),
         statuses: Status::ALL,
@@ -108,7 +112,7 @@ where
     Ok(Redirect::to(&format!("/tickets/{target}")).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct ReplyForm {
     kind: String,
     body: String,
@@ -116,13 +120,63 @@ struct ReplyForm {
     time_taken: Option<String>,
 }
 
+/// The reply form, sent as multipart when files are attached (or urlencoded without).
+async fn read_reply(st: &AppState, req: Request) -> Result<(ReplyForm, Vec<Upload>)> {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(f) = Form::<ReplyForm>::from_request(req, st)
+            .await
+            .map_err(|e| AppError::BadRequest(e.body_text()))?;
+        return Ok((f, Vec::new()));
+    }
+    let mut m = Multipart::from_request(req, st)
+        .await
+        .map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let (mut f, mut files) = (ReplyForm::default(), Vec::new());
+    let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest(e.body_text());
+    while let Some(field) = m.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "attachments" {
+            let filename = field.file_name().unwrap_or("").to_owned();
+            let content_type = field
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_owned();
+            let data = field.bytes().await.map_err(bad)?;
+            if !filename.is_empty() || !data.is_empty() {
+                files.push(Upload {
+                    filename,
+                    content_type,
+                    data: data.to_vec(),
+                });
+            }
+            continue;
+        }
+        let text = field.text().await.map_err(bad)?;
+        match name.as_str() {
+            "kind" => f.kind = text,
+            "body" => f.body = text,
+            "markdown" => f.markdown = Some(text),
+            "time_taken" => f.time_taken = Some(text),
+            _ => {}
+        }
+    }
+    Ok((f, files))
+}
+
 async fn reply(
     State(st): State<AppState>,
     v: Visitor,
     Staff(_): Staff,
     Path(id): Path<i64>,
-    Form(f): Form<ReplyForm>,
+    req: Request,
 ) -> Result<Response> {
+    let (f, uploads) = read_reply(&st, req).await?;
+    let max = st.config.web.max_attachment_bytes;
     let kind = match f.kind.as_str() {
         "comment" => ReplyKind::Comment,
         _ => ReplyKind::Correspond,
@@ -138,14 +192,15 @@ async fn reply(
             .map_err(|_| AppError::invalid("time_taken", "must be minutes"))?,
         None => 0,
     };
+    let format = if f.markdown.is_some() {
+        "markdown"
+    } else {
+        "text"
+    };
     let r = Reply {
         kind,
         body: f.body,
-        body_format: if f.markdown.is_some() {
-            "markdown"
-        } else {
-            "text"
-        },
+        body_format: format,
         from_requestor: false,
         time_taken,
     };
@@ -155,7 +210,11 @@ async fn reply(
         "Reply recorded."
     };
     act(&st, &v, id, msg, move |tx, ctx| {
-        Box::pin(async move { super::reply(tx, ctx, id, r).await.map(|(t, _)| t) })
+        Box::pin(async move {
+            let (t, txn) = super::reply(tx, ctx, id, r).await?;
+            super::attachments::attach(tx, t, txn, &uploads, max, ctx.now).await?;
+            Ok(t)
+        })
     })
     .await
 }
@@ -276,4 +335,51 @@ async fn merge(
         Box::pin(async move { super::merge(tx, ctx, id, f.into).await })
     })
     .await
+}
+
+/// Serves an attachment as a download, never inline as active content.
+async fn download(
+    State(st): State<AppState>,
+    Staff(_): Staff,
+    Path((id, aid)): Path<(i64, i64)>,
+) -> Result<Response> {
+    let mut tx = st.db.begin().await?;
+    let t = super::load(&mut tx, id).await?;
+    let found = super::attachments::fetch(&mut tx, t.id, aid).await?;
+    tx.commit().await?;
+    let (a, data) = found.ok_or(AppError::NotFound)?;
+    let mut r = data.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(served_type(&a.content_type)),
+    );
+    let encoded: String = url::form_urlencoded::byte_serialize(a.filename.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    let ascii: String = a
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(r)
 }

@@ -275,3 +275,146 @@ async fn staff_open_a_ticket_from_the_form_and_customers_are_kept_out() {
         StatusCode::FORBIDDEN
     );
 }
+
+fn reply_form(
+    csrf: &str,
+    body: &str,
+    files: Vec<(&str, &str, Vec<u8>)>,
+) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new()
+        .text("csrf_token", csrf.to_owned())
+        .text("kind", "correspond")
+        .text("body", body.to_owned());
+    for (name, mime, data) in files {
+        let part = reqwest::multipart::Part::bytes(data)
+            .file_name(name.to_owned())
+            .mime_str(mime)
+            .unwrap();
+        form = form.part("attachments", part);
+    }
+    form
+}
+
+#[tokio::test]
+async fn files_attached_to_a_reply_are_listed_and_download_safely() {
+    let (app, token) = with_token().await;
+    let id = open_ticket(&app, &token, json!({"queue": "Support", "subject": "logs"})).await["id"]
+        .as_i64()
+        .unwrap();
+    app.login_admin().await;
+    let page = format!("/tickets/{id}");
+    let csrf = app.csrf(&page).await;
+    let files = vec![
+        ("router.log", "text/plain", b"line 1\nline 2\n".to_vec()),
+        (
+            "evil.html",
+            "text/html",
+            b"<script>alert(document.cookie)</script>".to_vec(),
+        ),
+        (
+            "../../etc/passwd",
+            "application/octet-stream",
+            b"root:x:0:0".to_vec(),
+        ),
+    ];
+    let r = app
+        .client
+        .post(app.url(&format!("{page}/reply")))
+        .multipart(reply_form(&csrf, "logs attached", files))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, body) = app.get_text(&page).await;
+    for name in ["router.log", "evil.html", "passwd"] {
+        assert!(body.contains(&format!(">{name}</a>")), "{name} listed");
+    }
+    assert!(!body.contains("../"), "paths are stripped");
+    let href = |name: &str| {
+        let i = body.find(&format!(">{name}</a>")).unwrap();
+        let start = body[..i].rfind("href=\"").unwrap() + 6;
+        body[start..body[start..].find('"').unwrap() + start].to_owned()
+    };
+    let r = app.get(&href("router.log")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/plain; charset=utf-8");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"router.log\"")
+    );
+    assert_eq!(r.bytes().await.unwrap().as_ref(), b"line 1\nline 2\n");
+    let r = app.get(&href("evil.html")).await;
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/octet-stream",
+        "HTML is never served as HTML"
+    );
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+    // Another ticket's number does not reach this attachment.
+    let other = open_ticket(
+        &app,
+        &token,
+        json!({"queue": "Support", "subject": "other"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let stolen =
+        href("router.log").replace(&format!("/tickets/{id}/"), &format!("/tickets/{other}/"));
+    assert_eq!(app.get(&stolen).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_file_over_the_limit_is_refused_with_a_clear_message_and_nothing_is_stored() {
+    let app = TestApp::spawn_with(Options::toml("[web]\nmax_attachment_bytes = 1000\n")).await;
+    app.login_admin().await;
+    let csrf = app.csrf("/tickets/new").await;
+    let r = app
+        .post_form(
+            "/tickets/new",
+            &[
+                ("csrf_token", &csrf),
+                ("queue", "General"),
+                ("subject", "big file"),
+            ],
+        )
+        .await;
+    let page = r.headers()["location"].to_str().unwrap().to_owned();
+    let files = vec![("dump.bin", "application/octet-stream", vec![7u8; 5000])];
+    let r = app
+        .client
+        .post(app.url(&format!("{page}/reply")))
+        .multipart(reply_form(&csrf, "here it is", files))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, body) = app.get_text(&page).await;
+    assert!(
+        body.contains("dump.bin is 4.9 KB; the limit is 1000 B (web.max_attachment_bytes)"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("here it is"),
+        "the reply is not half-stored without its file"
+    );
+    // Without the CSRF token, a multipart post is refused too.
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "comment")
+        .text("body", "x");
+    let r = app
+        .client
+        .post(app.url(&format!("{page}/reply")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}

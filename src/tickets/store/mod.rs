@@ -1,6 +1,7 @@
 //! The SQL of the ticket tables (tickets, ticket_watchers, ticket_transactions, ticket_links,
 //! attachments, blobs, saved_searches), and nowhere else.
 
+pub(crate) mod attachments;
 pub(crate) mod history;
 pub(crate) mod links;
 pub(crate) mod rows;
