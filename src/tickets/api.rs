@@ -39,6 +39,7 @@ struct ListQuery {
     order: Option<String>,
     page: Option<i64>,
     per_page: Option<i64>,
+    after: Option<String>,
 }
 
 async fn list(
@@ -53,6 +54,7 @@ async fn list(
         page: q.page.unwrap_or(1),
         per_page: q.per_page.unwrap_or(50),
         current_user: Some(actor),
+        after: q.after.as_deref(),
     };
     Ok(Json(super::search::find(&st.db, s, st.clock.now()).await?))
 }

@@ -54,6 +54,10 @@ struct ListPartial {
     pages: i64,
     q_enc: String,
     order: String,
+    /// The cursor of the next page (keyset), when the order allows it.
+    next: Option<String>,
+    /// Whether this page was reached by cursor (page numbers no longer apply).
+    by_cursor: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -77,6 +81,7 @@ pub struct ListParams {
     q: Option<String>,
     order: Option<String>,
     page: Option<i64>,
+    after: Option<String>,
 }
 
 pub fn queue_names(st: &AppState) -> Vec<String> {
@@ -106,6 +111,7 @@ async fn list(st: &AppState, me: &str, p: &ListParams) -> Result<(ListPartial, O
         page: page_no,
         per_page: 50,
         current_user: Some(me),
+        after: p.after.as_deref(),
     };
     let (found, error) = match super::search::find(&st.db, s, st.clock.now()).await {
         Ok(f) => (f, None),
@@ -119,6 +125,7 @@ async fn list(st: &AppState, me: &str, p: &ListParams) -> Result<(ListPartial, O
                 page: 1,
                 per_page: 50,
                 items: Vec::new(),
+                next: None,
             };
             (
                 empty,
@@ -136,6 +143,8 @@ async fn list(st: &AppState, me: &str, p: &ListParams) -> Result<(ListPartial, O
         pages: (found.total + 49) / 50,
         q_enc: url::form_urlencoded::byte_serialize(q.as_bytes()).collect(),
         order,
+        next: found.next.clone(),
+        by_cursor: p.after.is_some(),
     };
     Ok((partial, error))
 }

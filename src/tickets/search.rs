@@ -4,11 +4,12 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::Ticket;
+use super::store::search::{Bind, Filter};
 use super::store::{links, search, watchers};
 use super::view::assemble;
-use crate::db::Db;
+use crate::db::{Db, Ts};
 use crate::error::AppError;
-use crate::tql::{self, SqlCtx, TqlError};
+use crate::tql::{self, Sort, SortKey, SqlCtx, TqlError};
 
 /// A search request as the API and pages take it.
 #[derive(Debug, Clone)]
@@ -18,6 +19,9 @@ pub struct Search<'a> {
     pub page: i64,
     pub per_page: i64,
     pub current_user: Option<&'a str>,
+    /// A cursor from a previous page's `next`: continue after that row (keyset paging,
+    /// constant cost at any depth), instead of skipping `page` rows.
+    pub after: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -26,6 +30,10 @@ pub struct Found {
     pub page: i64,
     pub per_page: i64,
     pub items: Vec<Ticket>,
+    /// Pass as `after` for the next page; absent on the last page, and for orders on
+    /// Due or Resolved (nullable) or mixing directions, which page by number only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 impl From<TqlError> for AppError {
@@ -64,22 +72,23 @@ pub async fn find(db: &Db, s: Search<'_>, now: Timestamp) -> Result<Found, AppEr
     };
     let filter = tql::to_sql(expr.as_ref(), &ctx)?;
     let total = search::count(db, &filter).await?;
-    let offset = (s.page - 1) * s.per_page;
-    let rows = search::page(
-        db,
-        &filter,
-        None,
-        &tql::order_by(&sorts),
-        s.per_page,
-        offset,
-    )
-    .await?;
+    let keyset = match s.after {
+        Some(c) => Some(keyset_filter(&sorts, c)?),
+        None => None,
+    };
+    let offset = if keyset.is_some() {
+        0
+    } else {
+        (s.page - 1) * s.per_page
+    };
+    let order = tql::order_by(&sorts);
+    let rows = search::page(db, &filter, keyset.as_ref(), &order, s.per_page, offset).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut tx = db.begin().await?;
     let w = watchers::of_many(&mut tx, &ids).await?;
     let l = links::of_many(&mut tx, &ids).await?;
     tx.commit().await?;
-    let items = rows
+    let items: Vec<Ticket> = rows
         .into_iter()
         .map(|r| {
             let id = r.id;
@@ -96,10 +105,92 @@ pub async fn find(db: &Db, s: Search<'_>, now: Timestamp) -> Result<Found, AppEr
             assemble(r, mine_w, mine_l)
         })
         .collect();
+    let next = match items.last() {
+        Some(last) if items.len() as i64 == s.per_page => cursor(&sorts, last),
+        _ => None,
+    };
     Ok(Found {
         total,
         page: s.page,
         per_page: s.per_page,
         items,
+        next,
+    })
+}
+
+/// Whether an order can be paged by keyset: one direction throughout, no nullable column.
+fn keyset_able(sorts: &[Sort]) -> bool {
+    let all = tql::total_order(sorts);
+    all.iter().all(|s| {
+        s.descending == all[0].descending && !matches!(s.key, SortKey::Due | SortKey::Resolved)
+    })
+}
+
+/// The cursor after `t`: its sort values and id, as URL-safe base64 of a JSON array.
+fn cursor(sorts: &[Sort], t: &Ticket) -> Option<String> {
+    use base64::Engine;
+    if !keyset_able(sorts) {
+        return None;
+    }
+    let values: Vec<serde_json::Value> = tql::total_order(sorts)
+        .iter()
+        .map(|s| match s.key {
+            SortKey::Id => t.id.into(),
+            SortKey::Created => t.created_at.as_microsecond().into(),
+            SortKey::Updated => t.updated_at.as_microsecond().into(),
+            SortKey::Priority => t.priority.into(),
+            SortKey::Status => t.status.as_str().into(),
+            SortKey::Queue => t.queue.clone().into(),
+            SortKey::Subject => t.subject.clone().into(),
+            SortKey::Due | SortKey::Resolved => serde_json::Value::Null,
+        })
+        .collect();
+    let json = serde_json::Value::Array(values).to_string();
+    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json))
+}
+
+/// `(c1, c2, …, t.id) < ($1, $2, …)` (or `>` ascending) for the row a cursor names.
+fn keyset_filter(sorts: &[Sort], cursor: &str) -> Result<Filter, AppError> {
+    use base64::Engine;
+    let bad = || {
+        AppError::invalid(
+            "after",
+            "is not a cursor from this list's `next` (with the same order)",
+        )
+    };
+    if !keyset_able(sorts) {
+        return Err(AppError::invalid(
+            "after",
+            "this order pages by number only (it sorts on Due or Resolved, or mixes directions)",
+        ));
+    }
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| bad())?;
+    let values: Vec<serde_json::Value> = serde_json::from_slice(&raw).map_err(|_| bad())?;
+    let keys = tql::total_order(sorts);
+    if values.len() != keys.len() {
+        return Err(bad());
+    }
+    let mut binds = Vec::new();
+    for (k, v) in keys.iter().zip(values) {
+        binds.push(match k.key {
+            SortKey::Id | SortKey::Priority => Bind::Int(v.as_i64().ok_or_else(bad)?),
+            SortKey::Created | SortKey::Updated => {
+                let us = v.as_i64().ok_or_else(bad)?;
+                Bind::Ts(Ts(Timestamp::from_microsecond(us).map_err(|_| bad())?))
+            }
+            SortKey::Status | SortKey::Queue | SortKey::Subject => {
+                Bind::Text(v.as_str().ok_or_else(bad)?.to_owned())
+            }
+            SortKey::Due | SortKey::Resolved => return Err(bad()),
+        });
+    }
+    let cols: Vec<&str> = keys.iter().map(|k| tql::sort_column(k.key)).collect();
+    let params: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+    let op = if keys[0].descending { "<" } else { ">" };
+    Ok(Filter {
+        sql: format!("({}) {op} ({})", cols.join(", "), params.join(", ")),
+        binds,
     })
 }

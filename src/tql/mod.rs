@@ -30,7 +30,7 @@ pub use ast::{Cond, Expr, Field, FieldKind, Op, Span, Value};
 pub use dates::{DateValue, resolve_date};
 pub use order::{MAX_SORT_KEYS, Sort, SortKey, parse_order};
 pub use parser::{MAX_DEPTH, MAX_QUERY_CHARS, parse};
-pub use to_sql::{SqlCtx, order_by, to_sql};
+pub use to_sql::{SqlCtx, order_by, sort_column, to_sql, total_order};
 
 /// A query or sort order the user has to fix; rendered as a 400 with the position, so it says
 /// where, what would have been accepted there, and what was there instead.
