@@ -18,6 +18,8 @@ pub mod db;
 pub mod error;
 /// The database-backed job queue and its workers.
 pub mod jobs;
+/// Full-text search across tickets (and, later, wiki pages).
+pub mod search;
 /// What handlers and workers share.
 pub mod state;
 /// Logging setup.

@@ -11,6 +11,7 @@ mod pages;
 mod render;
 mod reply;
 pub mod routes;
+pub mod saved;
 pub mod search;
 pub(crate) mod store;
 mod ticket_page;

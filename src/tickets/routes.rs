@@ -43,6 +43,7 @@ struct IndexPage {
     views: &'static [(&'static str, &'static str)],
     staff: Vec<String>,
     queues: Vec<String>,
+    saved: Vec<super::saved::SavedSearch>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -73,6 +74,8 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/rows", get(rows_partial))
         .route("/tickets/bulk", post(bulk))
         .route("/tickets/new", get(new_form).post(create))
+        .route("/tickets/searches", post(save_search))
+        .route("/tickets/searches/{id}/delete", post(delete_search))
         .merge(super::ticket_page::routes())
 }
 
@@ -165,6 +168,7 @@ async fn index(
         views: VIEWS,
         staff: staff_names(&st).await?,
         queues: queue_names(&st),
+        saved: super::saved::list(&st.db, me.id).await?,
         page: Page::new(&st, &v, "Tickets").await,
     })
 }
@@ -325,4 +329,54 @@ async fn create(
             Ok(Redirect::to("/tickets/new").into_response())
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+struct SaveForm {
+    name: String,
+    q: String,
+    order: Option<String>,
+}
+
+async fn save_search(
+    State(st): State<AppState>,
+    v: Visitor,
+    Staff(me): Staff,
+    Form(f): Form<SaveForm>,
+) -> Result<Response> {
+    let order = f.order.unwrap_or_else(|| "-updated".into());
+    let back = format!(
+        "/tickets?q={}&order={}",
+        url::form_urlencoded::byte_serialize(f.q.as_bytes()).collect::<String>(),
+        url::form_urlencoded::byte_serialize(order.as_bytes()).collect::<String>()
+    );
+    match super::saved::save(&st.db, me.id, &f.name, &f.q, &order, st.clock.now()).await {
+        Ok(()) => {
+            flash(
+                &st,
+                &v,
+                FlashKind::Success,
+                &format!("Saved the search \"{}\".", f.name.trim()),
+            )
+            .await?
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::BadQuery { .. })) => {
+            flash(&st, &v, FlashKind::Error, &format!("Not saved: {e}")).await?
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(Redirect::to(&back).into_response())
+}
+
+async fn delete_search(
+    State(st): State<AppState>,
+    v: Visitor,
+    Staff(me): Staff,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response> {
+    if !super::saved::delete(&st.db, me.id, id).await? {
+        return Err(AppError::NotFound);
+    }
+    flash(&st, &v, FlashKind::Info, "Search deleted.").await?;
+    Ok(Redirect::to("/tickets").into_response())
 }

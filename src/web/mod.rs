@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::jobs::routes::routes())
         .merge(crate::tickets::api::api())
         .merge(crate::tickets::routes::routes())
+        .merge(crate::search::api::api())
         .fallback(errors::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn_with_state(state.clone(), visitor::load));

@@ -291,3 +291,137 @@ async fn keyset_cursors_walk_every_page_without_overlap_in_any_direction() {
         "nullable orders page by number only"
     );
 }
+
+#[tokio::test]
+async fn the_search_api_finds_text_in_subjects_and_messages() {
+    let (app, token) = with_token().await;
+    let a = open_ticket(
+        &app,
+        &token,
+        json!({"queue": "Support", "subject": "Fibre cut in Milan"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let b = open_ticket(
+        &app,
+        &token,
+        json!({"queue": "NOC", "subject": "x", "body": "the fibre CUT near the bridge"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    open_ticket(
+        &app,
+        &token,
+        json!({"queue": "NOC", "subject": "unrelated"}),
+    )
+    .await;
+    let (s, v) = call(
+        &app,
+        &token,
+        Method::GET,
+        "/api/v1/search?q=fibre%20cut",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["total"], 2);
+    let mut found: Vec<i64> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_i64().unwrap())
+        .collect();
+    found.sort();
+    assert_eq!(found, [a, b]);
+    assert_eq!(v["items"][0]["kind"], "ticket");
+    let (s, _) = call(
+        &app,
+        &token,
+        Method::GET,
+        "/api/v1/search?q=it''s%20'%20OR%201=1",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "quotes are data");
+    let (s, _) = call(&app, &token, Method::GET, "/api/v1/search?q=", None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn staff_save_searches_of_their_own() {
+    let (app, _token) = with_token().await;
+    app.login_admin().await;
+    let csrf = app.csrf("/tickets").await;
+    let r = app
+        .post_form(
+            "/tickets/searches",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "P1 in NOC"),
+                ("q", "Queue = 'NOC' AND Priority = 1"),
+                ("order", "-created"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get_text("/tickets").await;
+    assert!(page.contains(">P1 in NOC</a>"), "{page}");
+    assert!(
+        page.contains("/tickets?q=Queue+%3D+%27NOC%27+AND+Priority+%3D+1&amp;order=-created")
+            || page.contains("order=-created")
+    );
+    let r = app
+        .post_form(
+            "/tickets/searches",
+            &[("csrf_token", &csrf), ("name", "broken"), ("q", "Queue =")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get_text("/tickets").await;
+    assert!(page.contains("Not saved: at position 7"), "{page}");
+    // Another staff member does not see it and cannot delete it.
+    app.add_user("bob", "agent", "bob-password-12");
+    let bob = client();
+    let t = csrf_in(
+        &bob.get(app.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    bob.post(app.url("/login"))
+        .form(&[
+            ("username", "bob"),
+            ("password", "bob-password-12"),
+            ("csrf_token", &t),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let bob_page = bob
+        .get(app.url("/tickets"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!bob_page.contains("P1 in NOC"));
+    let i = page.find("/tickets/searches/").unwrap();
+    let del = &page[i..i + page[i..].find('"').unwrap()];
+    let bob_csrf = csrf_in(&bob_page).unwrap();
+    let r = bob
+        .post(app.url(del))
+        .form(&[("csrf_token", &bob_csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app.post_form(del, &[("csrf_token", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}

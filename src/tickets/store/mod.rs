@@ -5,5 +5,6 @@ pub(crate) mod attachments;
 pub(crate) mod history;
 pub(crate) mod links;
 pub(crate) mod rows;
+pub(crate) mod saved;
 pub(crate) mod search;
 pub(crate) mod watchers;
