@@ -43,9 +43,13 @@ pub enum AppError {
 
 /// What a failed response carries for the error renderer: the stable code, the message a
 /// person may read, and whether the log already holds the details.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ErrorInfo {
+    /// A stable code: not_found, unauthorized, forbidden, bad_request, bad_query, invalid, conflict, …
     pub error: &'static str,
+    /// A message; for `invalid` an object `{field, message}`; for `bad_query`
+    /// `{message, position, expected, found}`.
+    #[schema(value_type = Object)]
     pub detail: serde_json::Value,
 }
 

@@ -1,13 +1,15 @@
 //! `GET /api/v1/me` (CONTRACT §3).
 
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 use crate::web::extract::ApiCaller;
 
-#[derive(Debug, Serialize)]
+/// The signed-in user, or a token that acts as itself (`role` = `api`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {
     pub username: String,
     pub name: String,
@@ -16,10 +18,13 @@ pub struct Me {
     pub customer: Option<String>,
 }
 
-pub fn api() -> Router<AppState> {
-    Router::new().route("/api/v1/me", get(me))
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(me))
 }
 
+/// Who is calling.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorInfo)), security(("bearer" = [])))]
 async fn me(caller: ApiCaller) -> Json<Me> {
     Json(match caller {
         ApiCaller::User(u) => Me {

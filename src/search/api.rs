@@ -1,25 +1,33 @@
 //! `GET /api/v1/search?q=…&limit=…`.
 
+use axum::Json;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::Results;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
 use crate::web::extract::ApiCaller;
 
-pub fn api() -> Router<AppState> {
-    Router::new().route("/api/v1/search", get(search))
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Params {
+    /// The text to find (1 to 200 characters), case-insensitively, anywhere in a subject or message.
     q: String,
+    /// 1 to 100, default 20.
     limit: Option<i64>,
 }
 
+/// Full text over ticket subjects and messages.
+#[utoipa::path(get, path = "/api/v1/search", tag = "search", params(Params),
+    responses((status = 200, body = Results), (status = 422, body = crate::error::ErrorInfo)), security(("bearer" = [])))]
 async fn search(
     State(st): State<AppState>,
     caller: ApiCaller,

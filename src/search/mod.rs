@@ -11,7 +11,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::tickets::search::{Search, find};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Hit {
     pub kind: &'static str,
     pub id: i64,
@@ -22,7 +22,7 @@ pub struct Hit {
     pub url: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Results {
     pub total: i64,
     pub items: Vec<Hit>,

@@ -1,26 +1,31 @@
 //! The tickets JSON API (CONTRACT §3). Staff and `api` tokens only: customers use the portal.
+//! Each handler carries its OpenAPI description; `routes!` registers route and description
+//! together, so /api/openapi.json cannot drift from what the server answers.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::search::Found;
 use super::{Ctx, HistoryEntry, NewTicket, Patch, Reply, ReplyKind, Source, Ticket};
 use crate::auth::Role;
-use crate::error::{AppError, Result};
+use crate::error::{AppError, ErrorInfo, Result};
 use crate::state::AppState;
 use crate::web::extract::ApiCaller;
 
-pub fn api() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tickets", post(create).get(list))
-        .route("/api/v1/tickets/{id}", get(show).patch(update))
-        .route("/api/v1/tickets/{id}/correspond", post(correspond))
-        .route("/api/v1/tickets/{id}/comment", post(comment))
-        .route("/api/v1/tickets/{id}/merge", post(merge))
-        .route("/api/v1/tickets/{id}/links", post(link).delete(unlink))
-        .route("/api/v1/tickets/{id}/history", get(history))
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(show, update))
+        .routes(routes!(correspond))
+        .routes(routes!(comment))
+        .routes(routes!(merge))
+        .routes(routes!(link, unlink))
+        .routes(routes!(history))
 }
 
 /// The acting name of a caller allowed to work tickets.
@@ -33,20 +38,31 @@ fn staff(caller: &ApiCaller) -> Result<&str> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A search: TQL, order, and either a page number or a cursor.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// TQL, e.g. `Queue = 'NOC' AND Status = '__Active__'`; empty matches every ticket.
     query: Option<String>,
+    /// Sort keys, `-` for descending: `-updated` (default), `priority,-created`.
     order: Option<String>,
+    /// 1-based page number (OFFSET paging).
     page: Option<i64>,
+    /// 1 to 500, default 50.
     per_page: Option<i64>,
+    /// The `next` cursor of the previous page (keyset paging: constant cost at any depth).
     after: Option<String>,
 }
 
+/// Finds tickets with TQL.
+#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(ListQuery),
+    responses((status = 200, body = Found), (status = 400, description = "the query does not parse", body = ErrorInfo)),
+    security(("bearer" = [])))]
 async fn list(
     State(st): State<AppState>,
     caller: ApiCaller,
     Query(q): Query<ListQuery>,
-) -> Result<Json<super::search::Found>> {
+) -> Result<Json<Found>> {
     let actor = staff(&caller)?;
     let s = super::search::Search {
         query: q.query.as_deref(),
@@ -59,18 +75,21 @@ async fn list(
     Ok(Json(super::search::find(&st.db, s, st.clock.now()).await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// A new ticket.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+pub struct CreateBody {
     queue: String,
     subject: String,
     #[serde(default)]
     body: String,
     #[serde(default)]
     requestors: Vec<String>,
+    /// 1 (most urgent) to 4; default 3.
     priority: Option<i64>,
+    /// A customer code; default: the customer whose domain matches the first requestor.
     customer: Option<String>,
-    /// "text" (default) or "markdown".
+    /// `text` (default) or `markdown`.
     format: Option<String>,
 }
 
@@ -85,6 +104,10 @@ fn format_of(f: Option<&str>) -> Result<&'static str> {
     }
 }
 
+/// Opens a ticket.
+#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = CreateBody,
+    responses((status = 201, body = Ticket), (status = 422, description = "a field is not valid", body = ErrorInfo)),
+    security(("bearer" = [])))]
 async fn create(
     State(st): State<AppState>,
     caller: ApiCaller,
@@ -115,6 +138,9 @@ async fn create(
     Ok((StatusCode::CREATED, Json(t)))
 }
 
+/// A ticket; a merged ticket's id answers with the surviving ticket.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path)),
+    responses((status = 200, body = Ticket), (status = 404, body = ErrorInfo)), security(("bearer" = [])))]
 async fn show(
     State(st): State<AppState>,
     caller: ApiCaller,
@@ -127,6 +153,10 @@ async fn show(
     Ok(Json(t))
 }
 
+/// Changes fields; each change is recorded in the history.
+#[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path)), request_body = Patch,
+    responses((status = 200, body = Ticket), (status = 409, description = "not allowed by the lifecycle or an open dependency", body = ErrorInfo),
+        (status = 422, body = ErrorInfo)), security(("bearer" = [])))]
 async fn update(
     State(st): State<AppState>,
     caller: ApiCaller,
@@ -146,11 +176,14 @@ async fn update(
     Ok(Json(t))
 }
 
-#[derive(Debug, Deserialize)]
+/// A reply or comment.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReplyBody {
+pub struct ReplyBody {
     body: String,
+    /// `text` (default) or `markdown`.
     format: Option<String>,
+    /// Minutes worked, added to the ticket's time worked.
     #[serde(default)]
     time_taken: i32,
 }
@@ -182,6 +215,9 @@ async fn add_reply(
     Ok((StatusCode::CREATED, Json(t)))
 }
 
+/// Correspondence: public, for the requestors. Opens a new ticket.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/correspond", tag = "tickets", params(("id" = i64, Path)), request_body = ReplyBody,
+    responses((status = 201, body = Ticket), (status = 404, body = ErrorInfo), (status = 422, body = ErrorInfo)), security(("bearer" = [])))]
 async fn correspond(
     State(st): State<AppState>,
     caller: ApiCaller,
@@ -191,6 +227,9 @@ async fn correspond(
     add_reply(st, caller, id, ReplyKind::Correspond, b).await
 }
 
+/// A comment: internal, never sent to requestors.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/comment", tag = "tickets", params(("id" = i64, Path)), request_body = ReplyBody,
+    responses((status = 201, body = Ticket), (status = 404, body = ErrorInfo), (status = 422, body = ErrorInfo)), security(("bearer" = [])))]
 async fn comment(
     State(st): State<AppState>,
     caller: ApiCaller,
@@ -200,12 +239,17 @@ async fn comment(
     add_reply(st, caller, id, ReplyKind::Comment, b).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MergeBody {
+pub struct MergeBody {
+    /// The surviving ticket.
     into: i64,
 }
 
+/// Merges this ticket into another: history, watchers and links move to the survivor.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/merge", tag = "tickets", params(("id" = i64, Path)), request_body = MergeBody,
+    responses((status = 200, description = "the surviving ticket", body = Ticket), (status = 400, body = ErrorInfo), (status = 404, body = ErrorInfo)),
+    security(("bearer" = [])))]
 async fn merge(
     State(st): State<AppState>,
     caller: ApiCaller,
@@ -225,14 +269,18 @@ async fn merge(
     Ok(Json(t))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LinkBody {
+pub struct LinkBody {
+    /// DependsOn, DependedOnBy, RefersTo, ReferredToBy, MemberOf (parent) or Members (children).
     #[serde(rename = "type")]
     kind: String,
     target: i64,
 }
 
+/// Links this ticket to another.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/links", tag = "tickets", params(("id" = i64, Path)), request_body = LinkBody,
+    responses((status = 200, body = Ticket), (status = 404, body = ErrorInfo), (status = 422, body = ErrorInfo)), security(("bearer" = [])))]
 async fn link(
     State(st): State<AppState>,
     caller: ApiCaller,
@@ -252,6 +300,9 @@ async fn link(
     Ok(Json(t))
 }
 
+/// Removes a link.
+#[utoipa::path(delete, path = "/api/v1/tickets/{id}/links", tag = "tickets", params(("id" = i64, Path)), request_body = LinkBody,
+    responses((status = 200, body = Ticket), (status = 404, body = ErrorInfo)), security(("bearer" = [])))]
 async fn unlink(
     State(st): State<AppState>,
     caller: ApiCaller,
@@ -271,6 +322,9 @@ async fn unlink(
     Ok(Json(t))
 }
 
+/// The ticket's history, oldest first.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/history", tag = "tickets", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<HistoryEntry>), (status = 404, body = ErrorInfo)), security(("bearer" = [])))]
 async fn history(
     State(st): State<AppState>,
     caller: ApiCaller,

@@ -11,7 +11,7 @@ use crate::auth::Role;
 use crate::db::Tx;
 
 /// What to change; absent fields stay. `owner`/`customer` set to null clear them.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Patch {
     pub status: Option<String>,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// RT's lifecycle (CONTRACT §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     New,

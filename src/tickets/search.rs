@@ -24,7 +24,7 @@ pub struct Search<'a> {
     pub after: Option<&'a str>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Found {
     pub total: i64,
     pub page: i64,

@@ -11,7 +11,7 @@ use super::store::{history, links, rows, watchers};
 use super::{LinkKind, Status, TicketError};
 use crate::db::Tx;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Ticket {
     pub id: i64,
     pub queue: String,
@@ -32,12 +32,13 @@ pub struct Ticket {
     pub time_worked: i32,
     pub sla: SlaView,
     /// RT's link names → ticket ids: DependsOn, DependedOnBy, RefersTo, ReferredToBy, MemberOf, Members.
+    #[schema(value_type = BTreeMap<String, Vec<i64>>)]
     pub links: BTreeMap<&'static str, Vec<i64>>,
     pub runbook: Option<String>,
 }
 
 /// SLA state; the clocks themselves arrive with the SLA feature, which fills the due times.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct SlaView {
     pub policy: Option<String>,
     pub response_due_at: Option<Timestamp>,
@@ -47,7 +48,7 @@ pub struct SlaView {
     pub breached: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub id: i64,
     #[serde(rename = "type")]

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod health;
 pub mod home;
 pub mod metrics;
+pub mod openapi;
 pub mod page;
 pub mod visitor;
 
@@ -36,19 +37,23 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 pub fn router(state: AppState) -> Router {
     let cfg = state.config.clone();
+    let (api, doc) = openapi::api();
+    let doc = std::sync::Arc::new(doc);
     let app = Router::new()
         .merge(home::routes())
         .merge(crate::auth::routes::routes())
-        .merge(crate::auth::api::api())
+        .merge(api)
         .merge(crate::jobs::routes::routes())
-        .merge(crate::tickets::api::api())
         .merge(crate::tickets::routes::routes())
-        .merge(crate::search::api::api())
         .fallback(errors::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn_with_state(state.clone(), visitor::load));
 
     let public = Router::new()
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(openapi::document).with_state(doc),
+        )
         .merge(health::routes())
         .merge(metrics::routes())
         .merge(assets::routes());

@@ -12,6 +12,7 @@ mod config;
 mod jobs;
 mod lifecycle;
 mod login;
+mod openapi;
 mod schema;
 mod sessions;
 mod ticket_pages;

@@ -425,3 +425,84 @@ async fn staff_save_searches_of_their_own() {
     let r = app.post_form(del, &[("csrf_token", &csrf)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
+
+/// Random queries (fragments of real TQL glued at random, and arbitrary text) against the
+/// running server: every answer is 200 or a 400 with a position, never a 5xx.
+#[tokio::test]
+async fn random_queries_never_get_a_server_error() {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, TestRunner};
+    let (app, token) = with_token().await;
+    open_ticket(
+        &app,
+        &token,
+        json!({"queue": "Support", "subject": "seed", "body": "seed body"}),
+    )
+    .await;
+    let fragments = proptest::sample::select(vec![
+        "Queue",
+        "Status",
+        "Priority",
+        "Owner",
+        "Requestor",
+        "Customer",
+        "Subject",
+        "Content",
+        "Created",
+        "Due",
+        "SLA",
+        "id",
+        "=",
+        "!=",
+        "<",
+        ">=",
+        "LIKE",
+        "NOT LIKE",
+        "IS NULL",
+        "IS NOT NULL",
+        "AND",
+        "OR",
+        "NOT",
+        "(",
+        ")",
+        "'NOC'",
+        "'__Active__'",
+        "'Nobody'",
+        "'-2 hours'",
+        "'yesterday'",
+        "'2026-11-01'",
+        "2",
+        "'P1'",
+        "'it''s'",
+        "'%'",
+        "'_'",
+        "'\\'",
+        "\"x\"",
+        "'breached'",
+        "'; DROP TABLE tickets; --'",
+        "999999999999999999999",
+    ]);
+    let strategy = proptest::prop_oneof![
+        proptest::collection::vec(fragments, 1..12).prop_map(|v| v.join(" ")),
+        ".{0,60}",
+    ];
+    let mut runner = TestRunner::new(Config {
+        cases: 150,
+        ..Config::default()
+    });
+    for _ in 0..150 {
+        let q = strategy.new_tree(&mut runner).unwrap().current();
+        let (s, v) = search(&app, &token, &q, "").await;
+        assert!(
+            s == StatusCode::OK || s == StatusCode::BAD_REQUEST,
+            "{q:?} → {s}: {v}"
+        );
+        if s == StatusCode::BAD_REQUEST {
+            let pos = v["detail"]["position"].as_u64().unwrap_or(u64::MAX) as usize;
+            assert!(
+                pos <= q.chars().count(),
+                "{q:?}: position {pos} is past the end"
+            );
+        }
+    }
+}
