@@ -287,17 +287,7 @@ async fn link(
     Path(id): Path<i64>,
     Json(b): Json<LinkBody>,
 ) -> Result<Json<Ticket>> {
-    let actor = staff(&caller)?;
-    let ctx = Ctx {
-        config: &st.config,
-        actor,
-        now: st.clock.now(),
-    };
-    let mut tx = st.db.begin().await?;
-    super::link(&mut tx, ctx, id, &b.kind, b.target).await?;
-    let t = super::load(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(Json(t))
+    change_link(st, caller, id, b, true).await
 }
 
 /// Removes a link.
@@ -309,6 +299,16 @@ async fn unlink(
     Path(id): Path<i64>,
     Json(b): Json<LinkBody>,
 ) -> Result<Json<Ticket>> {
+    change_link(st, caller, id, b, false).await
+}
+
+async fn change_link(
+    st: AppState,
+    caller: ApiCaller,
+    id: i64,
+    b: LinkBody,
+    add: bool,
+) -> Result<Json<Ticket>> {
     let actor = staff(&caller)?;
     let ctx = Ctx {
         config: &st.config,
@@ -316,7 +316,11 @@ async fn unlink(
         now: st.clock.now(),
     };
     let mut tx = st.db.begin().await?;
-    super::unlink(&mut tx, ctx, id, &b.kind, b.target).await?;
+    if add {
+        super::link(&mut tx, ctx, id, &b.kind, b.target).await?;
+    } else {
+        super::unlink(&mut tx, ctx, id, &b.kind, b.target).await?;
+    }
     let t = super::load(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(t))

@@ -47,29 +47,10 @@ pub async fn link(
     kind: &str,
     other: i64,
 ) -> Result<(), TicketError> {
-    let (base, target, k) = resolve(tx, id, kind, other).await?;
-    if links::add(tx, base, target, k.as_str(), ctx.now).await? {
-        let (t, b) = (target.to_string(), base.to_string());
-        history::insert(
-            tx,
-            base,
-            &txn("link_add", ctx.actor, k.as_str(), &t),
-            ctx.now,
-        )
-        .await?;
-        history::insert(
-            tx,
-            target,
-            &txn("link_add", ctx.actor, k.reverse_name(), &b),
-            ctx.now,
-        )
-        .await?;
-        rows::touch(tx, base, ctx.now).await?;
-        rows::touch(tx, target, ctx.now).await?;
-    }
-    Ok(())
+    change(tx, ctx, id, kind, other, true).await
 }
 
+/// Removes a link named from either side; recorded on both tickets.
 pub async fn unlink(
     tx: &mut Tx,
     ctx: Ctx<'_>,
@@ -77,23 +58,36 @@ pub async fn unlink(
     kind: &str,
     other: i64,
 ) -> Result<(), TicketError> {
+    change(tx, ctx, id, kind, other, false).await
+}
+
+async fn change(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    id: i64,
+    kind: &str,
+    other: i64,
+    add: bool,
+) -> Result<(), TicketError> {
     let (base, target, k) = resolve(tx, id, kind, other).await?;
-    if links::remove(tx, base, target, k.as_str()).await? {
+    let changed = if add {
+        links::add(tx, base, target, k.as_str(), ctx.now).await?
+    } else {
+        links::remove(tx, base, target, k.as_str()).await?
+    };
+    if changed {
+        let what = if add { "link_add" } else { "link_del" };
         let (t, b) = (target.to_string(), base.to_string());
-        history::insert(
-            tx,
-            base,
-            &txn("link_del", ctx.actor, k.as_str(), &t),
-            ctx.now,
-        )
-        .await?;
+        history::insert(tx, base, &txn(what, ctx.actor, k.as_str(), &t), ctx.now).await?;
         history::insert(
             tx,
             target,
-            &txn("link_del", ctx.actor, k.reverse_name(), &b),
+            &txn(what, ctx.actor, k.reverse_name(), &b),
             ctx.now,
         )
         .await?;
+        rows::touch(tx, base, ctx.now).await?;
+        rows::touch(tx, target, ctx.now).await?;
     }
     Ok(())
 }
