@@ -149,7 +149,19 @@ impl Db {
         }
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock at BEGIN (IMMEDIATE):
+    /// a deferred transaction that reads first cannot upgrade once another writer committed
+    /// (SQLITE_BUSY_SNAPSHOT, which busy_timeout does not retry), so concurrent writers would
+    /// fail instead of queueing.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// A transaction that only reads: one consistent snapshot, no write lock on SQLite.
+    pub async fn begin_read(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),

@@ -147,7 +147,7 @@ async fn show(
     Path(id): Path<i64>,
 ) -> Result<Json<Ticket>> {
     staff(&caller)?;
-    let mut tx = st.db.begin().await?;
+    let mut tx = st.db.begin_read().await?;
     let t = super::load(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(t))
@@ -335,7 +335,7 @@ async fn history(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<HistoryEntry>>> {
     staff(&caller)?;
-    let mut tx = st.db.begin().await?;
+    let mut tx = st.db.begin_read().await?;
     let h = super::history(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(h))

@@ -84,7 +84,7 @@ pub async fn find(db: &Db, s: Search<'_>, now: Timestamp) -> Result<Found, AppEr
     let order = tql::order_by(&sorts);
     let rows = search::page(db, &filter, keyset.as_ref(), &order, s.per_page, offset).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_read().await?;
     let w = watchers::of_many(&mut tx, &ids).await?;
     let l = links::of_many(&mut tx, &ids).await?;
     tx.commit().await?;

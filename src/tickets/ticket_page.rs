@@ -52,7 +52,7 @@ async fn show(
     Staff(me): Staff,
     Path(id): Path<i64>,
 ) -> Result<Response> {
-    let mut tx = st.db.begin().await?;
+    let mut tx = st.db.begin_read().await?;
     let t = super::load(&mut tx, id).await?;
     if t.id != id {
         // A merged ticket's page is its survivor's page.
@@ -343,7 +343,7 @@ async fn download(
     Staff(_): Staff,
     Path((id, aid)): Path<(i64, i64)>,
 ) -> Result<Response> {
-    let mut tx = st.db.begin().await?;
+    let mut tx = st.db.begin_read().await?;
     let t = super::load(&mut tx, id).await?;
     let found = super::attachments::fetch(&mut tx, t.id, aid).await?;
     tx.commit().await?;

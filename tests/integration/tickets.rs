@@ -585,3 +585,50 @@ async fn an_owner_must_be_staff_and_nobody_clears_it() {
     .await;
     assert!(s.is_client_error(), "unknown fields are refused");
 }
+
+#[tokio::test]
+async fn concurrent_clients_creating_tickets_all_succeed() {
+    let (app, token) = with_token().await;
+    app.cli(
+        &[
+            "customer",
+            "add",
+            "ACME",
+            "--name",
+            "Acme",
+            "--domain",
+            "acme.example",
+        ],
+        None,
+    );
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for c in 0..8 {
+        let (app, token) = (app.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut ok = 0;
+            for i in 0..15 {
+                // A requestor whose domain is looked up: a read before the writes.
+                let body = json!({"queue": "Support", "subject": format!("c{c} t{i}"), "requestors": ["x@acme.example"]});
+                let (s, v) = call(&app, &token, reqwest::Method::POST, "/api/v1/tickets", Some(body)).await;
+                assert_eq!(s, StatusCode::CREATED, "{v}");
+                ok += 1;
+            }
+            ok
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    assert_eq!(total, 120);
+    let (_, v) = call(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        "/api/v1/tickets?query=Customer%20%3D%20%27ACME%27&per_page=1",
+        None,
+    )
+    .await;
+    assert_eq!(v["total"], 120);
+}
