@@ -20,6 +20,7 @@ mod ast;
 mod dates;
 mod lexer;
 mod order;
+mod order_sql;
 mod parser;
 #[cfg(test)]
 mod properties;
@@ -29,8 +30,9 @@ mod to_sql;
 pub use ast::{Cond, Expr, Field, FieldKind, Op, Span, Value};
 pub use dates::{DateValue, resolve_date};
 pub use order::{MAX_SORT_KEYS, Sort, SortKey, parse_order};
+pub use order_sql::{order_by, sort_column, total_order};
 pub use parser::{MAX_DEPTH, MAX_QUERY_CHARS, parse};
-pub use to_sql::{SqlCtx, order_by, sort_column, to_sql, total_order};
+pub use to_sql::{SqlCtx, to_sql};
 
 /// A query or sort order the user has to fix; rendered as a 400 with the position, so it says
 /// where, what would have been accepted there, and what was there instead.

@@ -11,7 +11,6 @@ use jiff::tz::TimeZone;
 use super::TqlError;
 use super::ast::{Cond, Expr, Field, Op, Value};
 use super::dates::{DateValue, resolve_date};
-use super::order::{Sort, SortKey};
 use crate::db::{Backend, Ts};
 use crate::tickets::store::search::{Bind, Filter};
 
@@ -462,49 +461,4 @@ pub fn to_sql(expr: Option<&Expr>, ctx: &SqlCtx<'_>) -> Result<Filter, TqlError>
         sql,
         binds: b.binds,
     })
-}
-
-/// The ORDER BY list for `sorts`, always ending on the ticket id so pages never overlap.
-/// The column a sort key orders by.
-pub fn sort_column(key: SortKey) -> &'static str {
-    match key {
-        SortKey::Id => "t.id",
-        SortKey::Created => "t.created_at",
-        SortKey::Updated => "t.updated_at",
-        SortKey::Priority => "t.priority",
-        SortKey::Status => "t.status",
-        SortKey::Queue => "t.queue",
-        SortKey::Subject => "t.subject",
-        SortKey::Due => "t.due_at",
-        SortKey::Resolved => "t.resolved_at",
-    }
-}
-
-/// The sort keys with the ticket id appended as the final tie-breaker (in the first key's
-/// direction), so every order is total and pages never overlap.
-pub fn total_order(sorts: &[Sort]) -> Vec<Sort> {
-    let mut all = sorts.to_vec();
-    if !sorts.iter().any(|s| s.key == SortKey::Id) {
-        let descending = sorts.first().is_some_and(|s| s.descending);
-        all.push(Sort {
-            key: SortKey::Id,
-            descending,
-        });
-    }
-    all
-}
-
-/// The ORDER BY list for `sorts`, always ending on the ticket id so pages never overlap.
-pub fn order_by(sorts: &[Sort]) -> String {
-    total_order(sorts)
-        .iter()
-        .map(|s| {
-            format!(
-                "{} {}",
-                sort_column(s.key),
-                if s.descending { "DESC" } else { "ASC" }
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
