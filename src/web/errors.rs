@@ -6,7 +6,6 @@ use std::any::Any;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -174,11 +173,4 @@ fn copy_headers(from: &axum::http::HeaderMap, to: &mut Response) {
     }
     to.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-}
-
-/// An empty response with a status, for internal use by middleware.
-pub fn bare(status: StatusCode) -> Response {
-    let mut r = Response::new(Body::empty());
-    *r.status_mut() = status;
-    r
 }
