@@ -522,7 +522,7 @@ async fn version(db: &Db) -> Res<String> {
         Db::Sqlite(p) => format!(
             "SQLite {} (bundled by sqlx; WAL, synchronous=NORMAL)",
             sqlx::query_scalar::<_, String>("SELECT sqlite_version()")
-                .fetch_one(p)
+                .fetch_one(&**p)
                 .await?
         ),
         Db::Postgres(p) => {

@@ -173,7 +173,7 @@ async fn plan(db: &Db, sql: &str, vals: &[Val]) -> Res<Vec<String>> {
             let q = sqlx::query_as::<_, (i64, i64, i64, String)>(AssertSqlSafe(format!(
                 "EXPLAIN QUERY PLAN {sql}"
             )));
-            let rows = bind_vals!(q, vals).fetch_all(p).await?;
+            let rows = bind_vals!(q, vals).fetch_all(&**p).await?;
             // Indent each row under its parent, as the sqlite3 shell does.
             let mut depth: Vec<(i64, usize)> = Vec::new();
             let mut lines: Vec<String> = rows
@@ -192,7 +192,7 @@ async fn plan(db: &Db, sql: &str, vals: &[Val]) -> Res<Vec<String>> {
             for _ in 0..3 {
                 let started = std::time::Instant::now();
                 let q = sqlx::query(AssertSqlSafe(sql.to_owned()));
-                rows_out = bind_vals!(q, vals).fetch_all(p).await?.len();
+                rows_out = bind_vals!(q, vals).fetch_all(&**p).await?.len();
                 times.push(started.elapsed().as_secs_f64() * 1000.0);
             }
             times.sort_by(f64::total_cmp);

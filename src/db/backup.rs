@@ -26,7 +26,7 @@ pub async fn backup_sqlite(db: &Db, target: &Path) -> Result<(), StoreError> {
     let path = target.to_string_lossy().into_owned();
     sqlx::query("VACUUM INTO $1")
         .bind(path)
-        .execute(pool)
+        .execute(&**pool)
         .await?;
     Ok(())
 }

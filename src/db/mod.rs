@@ -9,11 +9,13 @@ mod ts;
 mod url;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use backup::backup_sqlite;
 pub use error::StoreError;
@@ -39,15 +41,42 @@ impl Backend {
 /// A pool on one of the two backends. Cheap to clone.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     Postgres(PgPool),
+}
+
+/// A SQLite pool and the turn of its single writer. SQLite lets one transaction write at a
+/// time; left to `busy_timeout`, waiting writers sleep in steps of up to 100 ms and wake to a
+/// lock that may be free for a while already. Writers of this process queue on an async mutex
+/// instead and start the moment the previous one ends; `busy_timeout` still arbitrates with
+/// other processes (the CLI) on the same file.
+#[derive(Debug, Clone)]
+pub struct SqliteDb {
+    pool: SqlitePool,
+    writer: Arc<Mutex<()>>,
+}
+
+impl std::ops::Deref for SqliteDb {
+    type Target = SqlitePool;
+
+    fn deref(&self) -> &SqlitePool {
+        &self.pool
+    }
 }
 
 /// An open transaction; every feature function that changes data takes `&mut Tx`.
 #[derive(Debug)]
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// A SQLite transaction and, when it writes, this process's writer turn (released after the
+/// transaction ends: fields drop in order).
+#[derive(Debug)]
+pub struct SqliteTx {
+    pub tx: sqlx::Transaction<'static, Sqlite>,
+    _turn: Option<OwnedMutexGuard<()>>,
 }
 
 /// Pool sizing and patience, from `[db]` in the config.
@@ -72,7 +101,7 @@ macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
         match $tx {
             $crate::db::Tx::Sqlite(t) => {
-                let $conn = &mut **t;
+                let $conn = &mut *t.tx;
                 $body
             }
             $crate::db::Tx::Postgres(t) => {
@@ -89,7 +118,7 @@ macro_rules! on_pool {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite(p) => {
-                let $pool = p;
+                let $pool: &sqlx::SqlitePool = p;
                 $body
             }
             $crate::db::Db::Postgres(p) => {
@@ -127,7 +156,10 @@ impl Db {
                     .acquire_timeout(opts.acquire_timeout)
                     .connect_with(conn)
                     .await?;
-                Ok(Db::Sqlite(pool))
+                Ok(Db::Sqlite(SqliteDb {
+                    pool,
+                    writer: Arc::new(Mutex::new(())),
+                }))
             }
             Backend::Postgres => {
                 let conn = PgConnectOptions::from_str(url.expose())?.application_name("opsdesk");
@@ -155,7 +187,13 @@ impl Db {
     /// fail instead of queueing.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p) => {
+                let turn = p.writer.clone().lock_owned().await;
+                Tx::Sqlite(SqliteTx {
+                    tx: p.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: Some(turn),
+                })
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -163,7 +201,10 @@ impl Db {
     /// A transaction that only reads: one consistent snapshot, no write lock on SQLite.
     pub async fn begin_read(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Sqlite(p) => Tx::Sqlite(SqliteTx {
+                tx: p.begin().await?,
+                _turn: None,
+            }),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -194,7 +235,7 @@ impl Db {
 impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t) => t.tx.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())

@@ -103,7 +103,7 @@ pub(super) async fn claim(
         .bind(worker)
         .bind(Ts(now))
         .bind(Ts(lease_until))
-        .fetch_optional(&mut **t)
+        .fetch_optional(&mut *t.tx)
         .await?,
     };
     tx.commit().await?;

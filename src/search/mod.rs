@@ -24,7 +24,9 @@ pub struct Hit {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Results {
+    /// Tickets matched, or at least this many when `total_exact` is false.
     pub total: i64,
+    pub total_exact: bool,
     pub items: Vec<Hit>,
 }
 
@@ -47,10 +49,12 @@ pub async fn search(db: &Db, text: &str, limit: i64, now: Timestamp) -> Result<R
         per_page: limit,
         current_user: None,
         after: None,
+        exact_total: false,
     };
     let found = find(db, s, now).await?;
     Ok(Results {
         total: found.total,
+        total_exact: found.total_exact,
         items: found
             .items
             .into_iter()

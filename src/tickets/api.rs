@@ -52,6 +52,8 @@ struct ListQuery {
     per_page: Option<i64>,
     /// The `next` cursor of the previous page (keyset paging: constant cost at any depth).
     after: Option<String>,
+    /// `true` to count every match; otherwise `total` stops at 1000 and `total_exact` is false.
+    exact_total: Option<bool>,
 }
 
 /// Finds tickets with TQL.
@@ -71,6 +73,7 @@ async fn list(
         per_page: q.per_page.unwrap_or(50),
         current_user: Some(actor),
         after: q.after.as_deref(),
+        exact_total: q.exact_total.unwrap_or(false),
     };
     Ok(Json(super::search::find(&st.db, s, st.clock.now()).await?))
 }

@@ -51,6 +51,8 @@ struct IndexPage {
 struct ListPartial {
     rows: Vec<Row>,
     total: i64,
+    /// False when the count stopped at the cap: "1000+", with a link to count all.
+    total_exact: bool,
     page_no: i64,
     pages: i64,
     q_enc: String,
@@ -85,6 +87,8 @@ pub struct ListParams {
     order: Option<String>,
     page: Option<i64>,
     after: Option<String>,
+    /// Count every match (the "count all" link when the list shows "1000+").
+    exact: Option<bool>,
 }
 
 pub fn queue_names(st: &AppState) -> Vec<String> {
@@ -115,6 +119,7 @@ async fn list(st: &AppState, me: &str, p: &ListParams) -> Result<(ListPartial, O
         per_page: 50,
         current_user: Some(me),
         after: p.after.as_deref(),
+        exact_total: p.exact.unwrap_or(false),
     };
     let (found, error) = match super::search::find(&st.db, s, st.clock.now()).await {
         Ok(f) => (f, None),
@@ -125,6 +130,7 @@ async fn list(st: &AppState, me: &str, p: &ListParams) -> Result<(ListPartial, O
         }) => {
             let empty = Found {
                 total: 0,
+                total_exact: true,
                 page: 1,
                 per_page: 50,
                 items: Vec::new(),
@@ -142,8 +148,14 @@ async fn list(st: &AppState, me: &str, p: &ListParams) -> Result<(ListPartial, O
     let partial = ListPartial {
         rows: pages::rows(&found, st.clock.now()),
         total: found.total,
+        total_exact: found.total_exact,
         page_no,
-        pages: (found.total + 49) / 50,
+        // Unknown past the cap: the pager then offers "Next" while pages come back full.
+        pages: if found.total_exact {
+            (found.total + 49) / 50
+        } else {
+            page_no + i64::from(found.items.len() == 50)
+        },
         q_enc: url::form_urlencoded::byte_serialize(q.as_bytes()).collect(),
         order,
         next: found.next.clone(),

@@ -22,11 +22,17 @@ pub struct Search<'a> {
     /// A cursor from a previous page's `next`: continue after that row (keyset paging,
     /// constant cost at any depth), instead of skipping `page` rows.
     pub after: Option<&'a str>,
+    /// Count every match instead of stopping at [`COUNT_CAP`]; costs a visit of every
+    /// matching row, so lists ask for it only when someone wants the number.
+    pub exact_total: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Found {
+    /// Tickets matched; when `total_exact` is false, at least this many (the count stopped
+    /// at the cap, as RT-style lists say "1000+").
     pub total: i64,
+    pub total_exact: bool,
     pub page: i64,
     pub per_page: i64,
     pub items: Vec<Ticket>,
@@ -47,6 +53,10 @@ impl From<TqlError> for AppError {
 }
 
 pub const MAX_PER_PAGE: i64 = 500;
+
+/// Where a list's count stops unless `exact_total` is asked for: far above any page a person
+/// reads, low enough that counting costs about as much as fetching a page.
+pub const COUNT_CAP: i64 = 1000;
 
 /// Runs a search; bad queries and orders come back as `AppError::BadQuery` with the position.
 pub async fn find(db: &Db, s: Search<'_>, now: Timestamp) -> Result<Found, AppError> {
@@ -71,7 +81,10 @@ pub async fn find(db: &Db, s: Search<'_>, now: Timestamp) -> Result<Found, AppEr
         current_user: s.current_user,
     };
     let filter = tql::to_sql(expr.as_ref(), &ctx)?;
-    let total = search::count(db, &filter).await?;
+    let cap = (!s.exact_total).then_some(COUNT_CAP + 1);
+    let counted = search::count(db, &filter, cap).await?;
+    let total_exact = s.exact_total || counted <= COUNT_CAP;
+    let total = if total_exact { counted } else { COUNT_CAP };
     let keyset = match s.after {
         Some(c) => Some(keyset_filter(&sorts, c)?),
         None => None,
@@ -111,6 +124,7 @@ pub async fn find(db: &Db, s: Search<'_>, now: Timestamp) -> Result<Found, AppEr
     };
     Ok(Found {
         total,
+        total_exact,
         page: s.page,
         per_page: s.per_page,
         items,

@@ -2,8 +2,8 @@
 //! every value). The SQL text holds only column names from this file and `$n` placeholders.
 //!
 //! `LIKE` is RT's case-insensitive substring match: `ILIKE` on PostgreSQL (pg_trgm GIN indexes),
-//! FTS5 trigram tables on SQLite for Subject and Content (three characters or more, no
-//! wildcards in the value), plain `LIKE` otherwise.
+//! FTS5 trigram tables on SQLite for Subject and Content (a phrase MATCH, for three characters
+//! or more: `%` and `_` are plain characters there too), plain `LIKE` otherwise.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -320,18 +320,17 @@ impl Builder<'_> {
         })
     }
 
-    /// FTS5 trigram only answers substrings of 3+ characters without wildcards.
+    /// FTS5 trigram only answers substrings of 3+ characters; shorter ones scan with LIKE.
     fn fts_ok(&self, s: &str) -> bool {
-        self.ctx.backend == Backend::Sqlite
-            && s.chars().count() >= 3
-            && !s.contains(['%', '_', '\\'])
+        self.ctx.backend == Backend::Sqlite && s.chars().count() >= 3
     }
 
     fn subject(&mut self, c: &Cond) -> Result<String, TqlError> {
         match (&c.op, &c.value) {
             (Op::Like | Op::NotLike, Value::Text(s)) if self.fts_ok(s) => {
-                let p = self.text(&format!("%{s}%"));
-                let m = format!("t.id IN (SELECT rowid FROM tickets_fts WHERE subject LIKE {p})");
+                let p = self.text(&fts_phrase(s));
+                let m =
+                    format!("t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH {p})");
                 Ok(if c.op == Op::Like {
                     m
                 } else {
@@ -351,11 +350,8 @@ impl Builder<'_> {
             });
         };
         let matched = if self.fts_ok(s) {
-            let p = self.text(&format!("%{s}%"));
-            format!(
-                "t.id IN (SELECT tt.ticket_id FROM ticket_transactions tt WHERE tt.id IN \
-                 (SELECT rowid FROM ticket_transactions_fts WHERE body LIKE {p}))"
-            )
+            let p = self.text(&fts_phrase(s));
+            format!("t.id IN (SELECT rowid FROM ticket_text_fts WHERE ticket_text_fts MATCH {p})")
         } else {
             let like = self.like_op();
             let p = self.like_pattern(s);
@@ -461,4 +457,11 @@ pub fn to_sql(expr: Option<&Expr>, ctx: &SqlCtx<'_>) -> Result<Filter, TqlError>
         sql,
         binds: b.binds,
     })
+}
+
+/// An FTS5 query for `s` as one phrase: on a trigram table that is a case-insensitive
+/// substring match proven by trigram positions, with no operator or column syntax left to the
+/// user (a `"` inside is doubled, the string form of FTS5's query language).
+fn fts_phrase(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
 }

@@ -123,6 +123,51 @@ async fn content_like_searches_message_bodies() {
     assert_eq!(ids(&v), [a], "short patterns work too");
     let (_, v) = search(&app, &token, "Content NOT LIKE 'vlan'", "").await;
     assert_eq!(ids(&v), [b]);
+    let (_, v) = search(&app, &token, "Content LIKE 'fine actually'", "").await;
+    assert_eq!(
+        ids(&v),
+        Vec::<i64>::new(),
+        "a phrase never spans two messages"
+    );
+
+    call(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/api/v1/tickets/{a}/correspond"),
+        Some(json!({"body": "Uplink at 100% \"cap\" (50_50) now"})),
+    )
+    .await;
+    for literal in ["100%", "\"cap\"", "50_50", "% \""] {
+        let q = format!("Content LIKE '{literal}'");
+        let (s, v) = search(&app, &token, &q, "").await;
+        assert_eq!((s, ids(&v)), (StatusCode::OK, vec![a]), "{q}: {v}");
+    }
+    let (_, v) = search(&app, &token, "Content LIKE '0%_'", "").await;
+    assert_eq!(ids(&v), Vec::<i64>::new(), "% and _ are not wildcards");
+
+    // Merging moves the history, and with it what the survivor is found by.
+    let (s, v) = call(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/api/v1/tickets/{a}/merge"),
+        Some(json!({"into": b})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, v) = search(&app, &token, "Content LIKE 'vlan 42'", "").await;
+    assert_eq!(
+        ids(&v),
+        [b],
+        "the survivor carries the merged ticket's messages"
+    );
+    let (_, v) = search(&app, &token, "Content LIKE 'packet loss'", "").await;
+    assert_eq!(
+        ids(&v),
+        [b],
+        "the merged ticket is no longer listed on its own"
+    );
 }
 
 #[tokio::test]
@@ -505,4 +550,59 @@ async fn random_queries_never_get_a_server_error() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn totals_stop_at_the_cap_unless_an_exact_count_is_asked_for() {
+    let (mut app, token) = with_token().await;
+    let first =
+        open_ticket(&app, &token, json!({"queue": "Support", "subject": "bulk"})).await["id"]
+            .as_i64()
+            .unwrap();
+    // 1,100 copies written straight to the database: through the API this test would spend
+    // its time creating tickets, not counting them.
+    let copy = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1100) \
+        INSERT INTO tickets (queue, subject, status, priority, source, created_by, created_at, updated_at) \
+        SELECT queue, subject, status, priority, source, created_by, created_at, updated_at \
+        FROM tickets, n WHERE tickets.id = $1";
+    match app.db.pool().await {
+        opsdesk::db::Db::Sqlite(p) => {
+            sqlx::query(copy).bind(first).execute(&*p).await.unwrap();
+        }
+        opsdesk::db::Db::Postgres(p) => {
+            sqlx::query(copy).bind(first).execute(&p).await.unwrap();
+        }
+    }
+
+    let (s, v) = search(&app, &token, "Queue = 'Support'", "").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["total"], 1000, "{v}");
+    assert_eq!(v["total_exact"], false);
+    assert_eq!(ids(&v).len(), 50);
+    assert!(v["next"].is_string(), "more pages follow: {v}");
+
+    let (_, v) = search(&app, &token, "Queue = 'Support'", "&exact_total=true").await;
+    assert_eq!(v["total"], 1101, "{v}");
+    assert_eq!(v["total_exact"], true);
+
+    let (_, v) = search(&app, &token, "Subject = 'nothing like it'", "").await;
+    assert_eq!(
+        (v["total"].clone(), v["total_exact"].clone()),
+        (json!(0), json!(true))
+    );
+
+    app.login_admin().await;
+    let q = "/tickets?q=Queue%20%3D%20%27Support%27";
+    let (_, html) = app.get_text(q).await;
+    assert!(html.contains("More than 1000 tickets"), "{html}");
+    assert!(html.contains("exact=true"), "a link to count them all");
+    let (_, html) = app.get_text(&format!("{q}&exact=true")).await;
+    assert!(html.contains("1101 ticket(s)"), "{html}");
+    let (_, html) = app.get_text(&format!("{q}&order=priority&page=21")).await;
+    assert!(
+        html.contains("page 21"),
+        "past the cap, numbered pages still go on"
+    );
+    assert!(html.contains("rel=\"next\""), "and offer the next one");
+    app.terminate();
 }

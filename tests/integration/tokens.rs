@@ -89,7 +89,7 @@ async fn tokens_are_stored_only_as_hashes() {
     let db = app.db.pool().await;
     let stored: Vec<String> = match &db {
         opsdesk::db::Db::Sqlite(p) => sqlx::query_scalar("SELECT token_hash FROM api_tokens")
-            .fetch_all(p)
+            .fetch_all(&**p)
             .await
             .unwrap(),
         opsdesk::db::Db::Postgres(p) => sqlx::query_scalar("SELECT token_hash FROM api_tokens")

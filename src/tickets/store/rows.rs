@@ -102,7 +102,7 @@ pub(crate) async fn lock(tx: &mut Tx, id: i64) -> Result<Option<i64>, StoreError
         }
         Tx::Sqlite(t) => sqlx::query_scalar("SELECT merged_into FROM tickets WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut **t)
+            .fetch_optional(&mut *t.tx)
             .await?
             .map(|m: Option<i64>| m.unwrap_or(id)),
     })

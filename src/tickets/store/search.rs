@@ -34,14 +34,28 @@ macro_rules! bind_all {
     }};
 }
 
-/// How many live (not merged) tickets match.
-pub(crate) async fn count(db: &Db, filter: &Filter) -> Result<i64, StoreError> {
-    let sql = format!(
-        "SELECT COUNT(*) FROM tickets t WHERE t.merged_into IS NULL AND ({})",
-        filter.sql
-    );
+/// How many live (not merged) tickets match, counting no further than `cap` when given: the
+/// count visits every matching row, so on large results a cap keeps a list page as cheap as
+/// its rows (the caller reports "more than").
+pub(crate) async fn count(db: &Db, filter: &Filter, cap: Option<i64>) -> Result<i64, StoreError> {
+    let mut binds = filter.binds.clone();
+    let sql = match cap {
+        None => format!(
+            "SELECT COUNT(*) FROM tickets t WHERE t.merged_into IS NULL AND ({})",
+            filter.sql
+        ),
+        Some(cap) => {
+            binds.push(Bind::Int(cap));
+            format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM tickets t \
+                 WHERE t.merged_into IS NULL AND ({}) LIMIT ${}) capped",
+                filter.sql,
+                binds.len()
+            )
+        }
+    };
     Ok(on_pool!(db, |p| {
-        let q = bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), &filter.binds);
+        let q = bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), &binds);
         q.fetch_one(p).await?
     }))
 }
