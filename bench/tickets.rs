@@ -1000,8 +1000,9 @@ fn method(create_secs: u64) -> String {
         "Method. For each backend and size a fresh database is created (a SQLite file under one \
 temp dir, or a new PostgreSQL database), the app's own migrations run, and a generator writes \
 the data with direct SQL: multi-row INSERTs in transactions of 5,000 tickets on SQLite \
-(`synchronous=OFF` on the loading connection; the FTS5 trigram tables are filled by the \
-migrations' triggers as rows go in), COPY in rounds of 20,000 tickets on PostgreSQL. The \
+(`synchronous=OFF` on the loading connection; the subject FTS5 table is filled by its \
+trigger as rows go in, the per-ticket message documents are built once after the load, as \
+migration 0004 builds them), COPY in rounds of 20,000 tickets on PostgreSQL. The \
 secondary indexes of the ticket tables are read from the catalog, dropped before the load and \
 recreated from their own definitions after it; then `ANALYZE` (SQLite) or `VACUUM (ANALYZE)` \
 (PostgreSQL). Data: 20 queues Q0–Q19 (12% … 2.9% of tickets; Q5 has 7%), 5,000 customers \
