@@ -66,13 +66,18 @@ impl App {
         let db = connect(&config).await?;
         db.migrate().await.map_err(StartError::Migrate)?;
         bootstrap_admin(&db, &clock, admin_password).await?;
-        let registry = Registry::default().with(PurgeHandler {
-            login_window: config.auth.login_window,
-        });
+        let config = Arc::new(config);
+        let registry = Registry::default()
+            .with(PurgeHandler {
+                login_window: config.auth.login_window,
+            })
+            .with(crate::mail::MailHandler {
+                config: config.clone(),
+            });
         let state = AppState {
             db,
             clock,
-            config: Arc::new(config),
+            config,
             metrics: Arc::new(Metrics::default()),
         };
         Ok(App { state, registry })
@@ -102,6 +107,21 @@ impl App {
             );
             workers.push(tokio::spawn(runner.run(stop_rx.clone(), wake.clone())));
         }
+        // Mail stored but not processed when the last run ended is processed now.
+        let (db, config, clock) = (
+            self.state.db.clone(),
+            self.state.config.clone(),
+            self.state.clock.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            match crate::mail::recover(&db, &config, clock.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(messages = n, "processed mail stored before the restart"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "stored mail not processed yet; the jobs will retry")
+                }
+            }
+        }));
         workers.push(tokio::spawn(crate::jobs::periodic::run(
             self.state.db.clone(),
             self.state.clock.clone(),

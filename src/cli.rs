@@ -45,6 +45,20 @@ pub enum Command {
     Customer(CustomerCommand),
     /// Write a consistent snapshot of the SQLite database, while the server runs
     Backup { file: PathBuf },
+    /// Read ONE message on stdin and post it to Opsdesk (for an MTA pipe or alias); exits
+    /// 0 stored, 75 try again later, 65 refused for good, 77 bad token
+    Mailgate {
+        /// Base URL of Opsdesk, e.g. https://desk.example.net
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        queue: String,
+        #[arg(long, default_value = "correspond", value_parser = ["correspond", "comment"])]
+        action: String,
+        /// A token of scope mail
+        #[arg(long, env = "OPSDESK_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,6 +114,16 @@ pub enum CustomerCommand {
 /// Runs the command; the exit code follows CONTRACT §1.
 pub async fn run(cli: Cli) -> ExitCode {
     let command = cli.command.unwrap_or(Command::Serve);
+    // The gate runs on the MTA's host and needs no config or database of its own.
+    if let Command::Mailgate {
+        url,
+        queue,
+        action,
+        token,
+    } = command
+    {
+        return mailgate(url, queue, &action, token).await;
+    }
     let loaded = match config::load(cli.config.as_deref()) {
         Ok(l) => l,
         Err(problems) => {
@@ -164,7 +188,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             domains,
         }) => customer_add(&loaded.config, code, name, sla, domains).await,
         Command::Backup { file } => backup(&loaded.config, file).await,
-        Command::CheckConfig => Ok(()),
+        Command::CheckConfig | Command::Mailgate { .. } => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -173,6 +197,26 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn mailgate(url: String, queue: String, action: &str, token: Option<String>) -> ExitCode {
+    use crate::mail::gate::{Exit, Gate, deliver};
+    let mut raw = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut raw) {
+        eprintln!("opsdesk mailgate: reading the message from stdin: {e}");
+        return ExitCode::from(Exit::TempFail as u8);
+    }
+    let gate = Gate {
+        url,
+        queue,
+        action: crate::mail::Action::parse(action).unwrap_or(crate::mail::Action::Correspond),
+        token: token.unwrap_or_default(),
+    };
+    let (code, message) = deliver(&gate, raw).await;
+    if code != Exit::Stored {
+        eprintln!("opsdesk mailgate: {message}");
+    }
+    ExitCode::from(code as u8)
 }
 
 async fn open(cfg: &Config) -> Result<Db, String> {

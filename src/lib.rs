@@ -18,6 +18,8 @@ pub mod db;
 pub mod error;
 /// The database-backed job queue and its workers.
 pub mod jobs;
+/// Email: intake (mailgate, inbound route), threading, loop guards, the flagged-mail view.
+pub mod mail;
 /// Full-text search across tickets (and, later, wiki pages).
 pub mod search;
 /// What handlers and workers share.

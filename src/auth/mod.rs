@@ -13,7 +13,7 @@ mod users;
 
 pub use users::{
     NewUser, Role, User, UserError, Username, count_users, create_user, find_user, find_user_in,
-    list_users, user_by_id,
+    list_users, staff_by_email, user_by_id,
 };
 
 use jiff::Timestamp;

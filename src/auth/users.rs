@@ -126,6 +126,15 @@ pub async fn find_user_in(tx: &mut Tx, username: &str) -> Result<Option<User>, S
     store::users::by_username_in(tx, username).await
 }
 
+/// The staff user (admin or agent) whose address is `email`, if any: mail from staff is staff
+/// correspondence, not a requestor's.
+pub async fn staff_by_email(tx: &mut Tx, email: &str) -> Result<Option<User>, StoreError> {
+    Ok(store::users::by_email_in(tx, email)
+        .await?
+        .into_iter()
+        .find(|u| u.role.is_staff()))
+}
+
 pub async fn user_by_id(db: &Db, id: i64) -> Result<Option<User>, StoreError> {
     store::users::by_id(db, id).await
 }

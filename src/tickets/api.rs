@@ -135,7 +135,7 @@ async fn create(
         runbook: None,
     };
     let mut tx = st.db.begin().await?;
-    let id = super::create(&mut tx, ctx, new).await?;
+    let (id, _) = super::create(&mut tx, ctx, new).await?;
     let t = super::load(&mut tx, id).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(t)))

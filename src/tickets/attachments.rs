@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::TicketError;
 use super::store::attachments as store;
-use crate::db::Tx;
+use crate::db::{StoreError, Tx};
 
 /// A file as received from a form.
 #[derive(Debug, Clone)]
@@ -139,6 +139,20 @@ pub async fn attach(
         ids.push(store::insert(tx, &row, now).await?);
     }
     Ok(ids)
+}
+
+/// Stores bytes once by their SHA-256 (DESIGN.md §3: raw mail and attachments are
+/// content-addressed); answers the hex digest that names them.
+pub async fn put_blob(tx: &mut Tx, data: &[u8]) -> Result<String, StoreError> {
+    use sha2::{Digest, Sha256};
+    let sha = hex::encode(Sha256::digest(data));
+    store::put_blob(tx, &sha, data).await?;
+    Ok(sha)
+}
+
+/// The bytes stored under `sha256`.
+pub async fn blob(tx: &mut Tx, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    store::blob_data(tx, sha256).await
 }
 
 pub async fn list(tx: &mut Tx, ticket_id: i64) -> Result<Vec<Attachment>, TicketError> {

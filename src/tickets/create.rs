@@ -23,10 +23,11 @@ pub struct NewTicket {
     pub runbook: Option<String>,
 }
 
-/// Opens a ticket in state `new` with its first message; answers its id. A ticket without a
-/// named customer gets the customer whose mail domain matches its first requestor.
+/// Opens a ticket in state `new` with its first message; answers its id and the id of the
+/// create transaction (attachments of the first message hang on it). A ticket without a named
+/// customer gets the customer whose mail domain matches its first requestor.
 #[tracing::instrument(skip_all, fields(queue = %new.queue))]
-pub async fn create(tx: &mut Tx, ctx: Ctx<'_>, new: NewTicket) -> Result<i64, TicketError> {
+pub async fn create(tx: &mut Tx, ctx: Ctx<'_>, new: NewTicket) -> Result<(i64, i64), TicketError> {
     if !queue_exists(ctx.config, &new.queue) {
         return Err(TicketError::NoSuchQueue(new.queue));
     }
@@ -80,10 +81,10 @@ pub async fn create(tx: &mut Tx, ctx: Ctx<'_>, new: NewTicket) -> Result<i64, Ti
         body_format: (!body.is_empty()).then_some(new.body_format),
         ..NewTxn::default()
     };
-    history::insert(tx, id, &txn, ctx.now).await?;
+    let txn_id = history::insert(tx, id, &txn, ctx.now).await?;
     for r in &requestors {
         watchers::add(tx, id, WatcherRole::Requestor.as_str(), r).await?;
     }
     tracing::info!(ticket_id = id, "ticket created");
-    Ok(id)
+    Ok((id, txn_id))
 }

@@ -23,7 +23,7 @@ pub use change::{Patch, update};
 pub use create::{NewTicket, create};
 pub use links::{link, merge, unlink};
 pub use model::{LinkKind, Priority, Source, Status, WatcherRole};
-pub use reply::{Reply, ReplyKind, reply};
+pub use reply::{Reply, ReplyKind, record_bounce, reply};
 pub use view::{HistoryEntry, SlaView, Ticket, history, load};
 
 use crate::config::Config;

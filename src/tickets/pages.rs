@@ -140,7 +140,7 @@ pub fn timeline(history: Vec<HistoryEntry>, files: Vec<Attachment>) -> Vec<Entry
             };
             let class = match e.kind.as_str() {
                 "create" | "correspond" => "correspond",
-                "comment" => "comment",
+                "comment" | "bounce" => "comment",
                 _ => "change",
             };
             let summary = summary(&e);
@@ -163,6 +163,7 @@ fn summary(e: &HistoryEntry) -> String {
         "create" => "Ticket created".into(),
         "correspond" => "Correspondence".into(),
         "comment" => "Comment (internal)".into(),
+        "bounce" => "Delivery failure (bounce)".into(),
         "set" => format!("{f} changed from {old} to {new}"),
         "watcher_add" => format!("{new} added as {f}"),
         "watcher_del" => format!("{old} removed as {f}"),

@@ -78,3 +78,30 @@ pub async fn reply(
     }
     Ok((id, txn_id))
 }
+
+/// Records a delivery failure (a bounce of mail we sent about ticket `id`) in its history.
+/// Internal like a comment, and never mailed to anyone: answering a bounce is how mail loops
+/// start.
+pub async fn record_bounce(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    id: i64,
+    summary: &str,
+) -> Result<(i64, i64), TicketError> {
+    let id = rows::lock(tx, id).await?.ok_or(TicketError::NotFound(id))?;
+    let body = if summary.trim().is_empty() {
+        "A message about this ticket could not be delivered."
+    } else {
+        summary.trim()
+    };
+    let txn = NewTxn {
+        kind: "bounce",
+        actor: ctx.actor,
+        body: Some(body),
+        body_format: Some("text"),
+        ..NewTxn::default()
+    };
+    let txn_id = history::insert(tx, id, &txn, ctx.now).await?;
+    rows::touch(tx, id, ctx.now).await?;
+    Ok((id, txn_id))
+}

@@ -324,7 +324,7 @@ async fn create(
     };
     let mut tx = st.db.begin().await?;
     match super::create(&mut tx, ctx, new).await {
-        Ok(id) => {
+        Ok((id, _)) => {
             tx.commit().await?;
             flash(
                 &st,

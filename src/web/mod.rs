@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::routes::routes())
         .merge(api)
         .merge(crate::jobs::routes::routes())
+        .merge(crate::mail::routes::routes())
         .merge(crate::tickets::routes::routes())
         .fallback(errors::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))

@@ -18,7 +18,7 @@ use crate::state::AppState;
         `Authorization: Bearer TOKEN` (a token of scope `api`) or a browser session (then send \
         `X-CSRF-Token` on writes). Errors are `{\"error\", \"detail\"}`; times are RFC 3339 UTC."),
     modifiers(&Bearer),
-    tags((name = "tickets"), (name = "search"), (name = "auth"))
+    tags((name = "tickets"), (name = "search"), (name = "mail"), (name = "auth"))
 )]
 struct ApiDoc;
 
@@ -45,6 +45,7 @@ pub fn api() -> (axum::Router<AppState>, Document) {
         .merge(crate::auth::api::api())
         .merge(crate::tickets::api::api())
         .merge(crate::search::api::api())
+        .merge(crate::mail::api::api())
         .split_for_parts()
 }
 

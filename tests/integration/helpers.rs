@@ -243,6 +243,15 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Kills the server outright (SIGKILL, by PID), as a crash or the OOM killer would.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {

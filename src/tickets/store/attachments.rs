@@ -14,6 +14,15 @@ pub(crate) struct AttachmentRow {
 }
 
 /// Stores the bytes once per content (sha-256); a second copy costs nothing.
+pub(crate) async fn blob_data(tx: &mut Tx, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT data FROM blobs WHERE sha256 = $1"
+    )
+    .bind(sha256)
+    .fetch_optional(c)
+    .await?))
+}
+
 pub(crate) async fn put_blob(tx: &mut Tx, sha256: &str, data: &[u8]) -> Result<(), StoreError> {
     let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
     on_tx!(tx, |c| sqlx::query(
