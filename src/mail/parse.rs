@@ -278,6 +278,9 @@ fn decode_entities(s: &str) -> String {
                 "quot" => Some('"'),
                 "apos" | "#39" => Some('\''),
                 "nbsp" => Some(' '),
+                named if named.chars().all(|c| c.is_ascii_alphanumeric()) && !named.is_empty() => {
+                    named_entity(named)
+                }
                 _ => ent
                     .strip_prefix("#x")
                     .or_else(|| ent.strip_prefix("#X"))
@@ -300,6 +303,73 @@ fn decode_entities(s: &str) -> String {
     }
     out.push_str(rest);
     out.replace(['\r', '\n'], " ")
+}
+
+/// The named entities mail HTML uses beyond the five of XML: Latin-1 letters and typography.
+fn named_entity(name: &str) -> Option<char> {
+    const TABLE: &[(&str, char)] = &[
+        ("eacute", 'é'),
+        ("egrave", 'è'),
+        ("ecirc", 'ê'),
+        ("euml", 'ë'),
+        ("Eacute", 'É'),
+        ("aacute", 'á'),
+        ("agrave", 'à'),
+        ("acirc", 'â'),
+        ("auml", 'ä'),
+        ("aring", 'å'),
+        ("Auml", 'Ä'),
+        ("Aring", 'Å'),
+        ("iacute", 'í'),
+        ("igrave", 'ì'),
+        ("iuml", 'ï'),
+        ("oacute", 'ó'),
+        ("ograve", 'ò'),
+        ("ocirc", 'ô'),
+        ("ouml", 'ö'),
+        ("Ouml", 'Ö'),
+        ("oslash", 'ø'),
+        ("Oslash", 'Ø'),
+        ("uacute", 'ú'),
+        ("ugrave", 'ù'),
+        ("uuml", 'ü'),
+        ("Uuml", 'Ü'),
+        ("szlig", 'ß'),
+        ("ccedil", 'ç'),
+        ("Ccedil", 'Ç'),
+        ("ntilde", 'ñ'),
+        ("aelig", 'æ'),
+        ("AElig", 'Æ'),
+        ("euro", '€'),
+        ("pound", '£'),
+        ("yen", '¥'),
+        ("cent", '¢'),
+        ("copy", '©'),
+        ("reg", '®'),
+        ("trade", '™'),
+        ("deg", '°'),
+        ("middot", '·'),
+        ("bull", '•'),
+        ("hellip", '…'),
+        ("ndash", '–'),
+        ("mdash", '—'),
+        ("lsquo", '‘'),
+        ("rsquo", '’'),
+        ("ldquo", '“'),
+        ("rdquo", '”'),
+        ("laquo", '«'),
+        ("raquo", '»'),
+        ("times", '×'),
+        ("divide", '÷'),
+        ("sect", '§'),
+        ("para", '¶'),
+        ("shy", '\u{ad}'),
+        ("zwnj", '\u{200c}'),
+        ("thinsp", ' '),
+        ("ensp", ' '),
+        ("emsp", ' '),
+    ];
+    TABLE.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
 }
 
 /// Every part that is not the body shown on the ticket: attachments, inline images, nested

@@ -4,34 +4,33 @@
 /// The ticket named by a subject tag `[<tag> #<id>]` (case and spacing forgiven, the first
 /// tag of ours wins; tags of other helpdesks are ignored).
 pub fn tagged_ticket(subject: &str, tag: &str) -> Option<i64> {
-    let lower = subject.to_lowercase();
+    tag_span(subject, tag).map(|(_, _, id)| id)
+}
+
+/// Byte range of our tag in `subject` and the id it names.
+fn tag_span(subject: &str, tag: &str) -> Option<(usize, usize, i64)> {
     let tag = tag.trim().to_lowercase();
-    let mut rest = lower.as_str();
-    while let Some(open) = rest.find('[') {
-        let inner = &rest[open + 1..];
-        let close = inner.find(']')?;
-        let body = inner[..close].trim();
+    let mut from = 0;
+    while let Some(open) = subject[from..].find('[').map(|o| o + from) {
+        let close = subject[open..].find(']').map(|c| c + open)?;
+        let body = subject[open + 1..close].trim().to_lowercase();
         if let Some(after_tag) = body.strip_prefix(tag.as_str()) {
             let num = after_tag.trim_start().strip_prefix('#').map(str::trim);
             if let Some(id) = num.and_then(|n| n.parse::<i64>().ok()).filter(|id| *id > 0) {
-                return Some(id);
+                return Some((open, close + 1, id));
             }
         }
-        rest = &inner[close + 1..];
+        from = open + 1;
     }
     None
 }
 
-/// The subject with our tag removed and reply/forward prefixes stripped, for a new ticket
+/// The subject with our tag removed (others' tags stay), spaces tidied, for a new ticket
 /// opened from a message that named another one.
 pub fn strip_tag(subject: &str, tag: &str) -> String {
-    let lower = subject.to_lowercase();
-    let needle = format!("[{}", tag.trim().to_lowercase());
     let mut out = subject.to_owned();
-    if let Some(start) = lower.find(&needle)
-        && let Some(len) = lower[start..].find(']')
-    {
-        out.replace_range(start..start + len + 1, "");
+    if let Some((a, b, _)) = tag_span(subject, tag) {
+        out.replace_range(a..b, "");
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }

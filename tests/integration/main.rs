@@ -12,6 +12,7 @@ mod config;
 mod jobs;
 mod lifecycle;
 mod login;
+mod mail_corpus;
 mod mail_intake;
 mod openapi;
 mod schema;
