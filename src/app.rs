@@ -73,7 +73,8 @@ impl App {
             })
             .with(crate::mail::MailHandler {
                 config: config.clone(),
-            });
+            })
+            .with(crate::mail::send::SendHandler::new(config.clone()));
         let state = AppState {
             db,
             clock,

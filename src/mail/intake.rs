@@ -374,6 +374,16 @@ async fn open(
         return refused(e);
     }
     store::remember(tx, &m.message_id, id, false, now).await?;
+    match guard::automatic(m) {
+        None => {
+            let t = match tickets::load(tx, id).await {
+                Ok(t) => t,
+                Err(e) => return refused(e),
+            };
+            super::outbox::notify(tx, config, &t, super::outbox::Event::Opened, now).await?;
+        }
+        Some(why) => tracing::info!(ticket_id = id, why, "no auto-reply"),
+    }
     Ok(Outcome::Ticket { id, created: true })
 }
 

@@ -6,8 +6,10 @@ pub mod api;
 pub mod gate;
 pub mod guard;
 pub mod intake;
+pub mod outbox;
 pub mod parse;
 pub mod routes;
+pub mod send;
 mod store;
 pub mod thread;
 

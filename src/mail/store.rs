@@ -207,3 +207,69 @@ pub(crate) async fn waiting(db: &Db, limit: i64) -> Result<Vec<i64>, StoreError>
     .fetch_all(p)
     .await?))
 }
+
+pub(crate) async fn insert_outbound(
+    tx: &mut Tx,
+    message_id: &str,
+    ticket_id: i64,
+    kind: &str,
+    recipients: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO mail_outbound (message_id, ticket_id, kind, recipients, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING"
+    )
+    .bind(message_id)
+    .bind(ticket_id)
+    .bind(kind)
+    .bind(recipients)
+    .bind(Ts(now))
+    .execute(c)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}
+
+/// Auto-replies sent to `recipient` since `since` (the flood guard).
+pub(crate) async fn autoreplies_since(
+    tx: &mut Tx,
+    recipient: &str,
+    since: Timestamp,
+) -> Result<i64, StoreError> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mail_outbound \
+         WHERE kind = 'autoreply' AND recipients = $1 AND created_at >= $2"
+    )
+    .bind(recipient)
+    .bind(Ts(since))
+    .fetch_one(c)
+    .await?))
+}
+
+/// The Message-IDs a reply about `ticket_id` answers: the first message of the ticket and the
+/// latest one we received, oldest first.
+pub(crate) async fn thread_of(tx: &mut Tx, ticket_id: i64) -> Result<Vec<String>, StoreError> {
+    let first: Option<String> = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+        "SELECT message_id FROM mail_threads WHERE ticket_id = $1 ORDER BY created_at, message_id LIMIT 1"
+    )
+    .bind(ticket_id)
+    .fetch_optional(c)
+    .await?
+    });
+    let last_in: Option<String> = on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT message_id FROM mail_threads WHERE ticket_id = $1 AND NOT outbound \
+         ORDER BY created_at DESC, message_id DESC LIMIT 1"
+    )
+    .bind(ticket_id)
+    .fetch_optional(c)
+    .await?);
+    let mut ids: Vec<String> = first.into_iter().collect();
+    if let Some(l) = last_in
+        && !ids.contains(&l)
+    {
+        ids.push(l);
+    }
+    Ok(ids)
+}

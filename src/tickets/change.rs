@@ -246,12 +246,17 @@ pub(crate) async fn set_status(
     }
     let resolved_at = (!to.is_active()).then_some(ctx.now);
     rows::set_status(tx, id, to.as_str(), resolved_at, ctx.now).await?;
-    history::insert(
+    let txn = history::insert(
         tx,
         id,
         &record(ctx.actor, "status", Some(from.as_str()), Some(to.as_str())),
         ctx.now,
     )
     .await?;
+    if to == Status::Resolved {
+        let t = super::load(tx, id).await?;
+        let event = crate::mail::outbox::Event::Resolved { txn };
+        crate::mail::outbox::notify(tx, ctx.config, &t, event, ctx.now).await?;
+    }
     Ok(())
 }

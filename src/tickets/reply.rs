@@ -5,6 +5,7 @@ use super::store::history::NewTxn;
 use super::store::{history, rows};
 use super::{Ctx, Status, TicketError};
 use crate::db::Tx;
+use crate::mail::outbox::Event;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplyKind {
@@ -76,6 +77,20 @@ pub async fn reply(
     if next != status {
         set_status(tx, ctx, id, status, next).await?;
     }
+    let t = super::load(tx, id).await?;
+    let event = match r.kind {
+        ReplyKind::Correspond => Event::Correspond {
+            txn: txn_id,
+            body,
+            actor: ctx.actor,
+        },
+        ReplyKind::Comment => Event::Comment {
+            txn: txn_id,
+            body,
+            actor: ctx.actor,
+        },
+    };
+    crate::mail::outbox::notify(tx, ctx.config, &t, event, ctx.now).await?;
     Ok((id, txn_id))
 }
 

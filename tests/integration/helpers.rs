@@ -244,6 +244,13 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Creates an API token of `scope` through the CLI; answers the token.
+    pub fn token(&self, name: &str, scope: &str) -> String {
+        let out = self.cli(&["token", "create", name, "--scope", scope], None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_owned()
+    }
+
     /// Kills the server outright (SIGKILL, by PID), as a crash or the OOM killer would.
     pub fn kill(&mut self) {
         let mut child = self.child.take().unwrap();

@@ -43,12 +43,7 @@ fn html_escaped(s: &str) -> String {
 #[tokio::test]
 async fn every_message_of_the_hostile_corpus_is_stored_and_handled_sensibly() {
     let app = TestApp::spawn_with(Options::toml(CONFIG)).await;
-    let token = |scope: &str| {
-        let out = app.cli(&["token", "create", scope, "--scope", scope], None);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        text(&out.stdout).trim().to_owned()
-    };
-    let (mail, api) = (token("mail"), token("api"));
+    let (mail, api) = (app.token("mail", "mail"), app.token("api", "api"));
     app.login_admin().await;
 
     let manifest = std::fs::read_to_string(corpus().join("MANIFEST.tsv")).unwrap();

@@ -14,15 +14,7 @@ const CONFIG: &str = "[mail]\nfrom = \"support@example.net\"\nsubject_tag = \"ex
 /// An app with mail settings; answers (app, mail token, api token).
 async fn mail_app() -> (TestApp, String, String) {
     let app = TestApp::spawn_with(Options::toml(CONFIG)).await;
-    let token = |scope: &str| {
-        let out = app.cli(
-            &["token", "create", &format!("t-{scope}"), "--scope", scope],
-            None,
-        );
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        text(&out.stdout).trim().to_owned()
-    };
-    let (mail, api) = (token("mail"), token("api"));
+    let (mail, api) = (app.token("t-mail", "mail"), app.token("t-api", "api"));
     (app, mail, api)
 }
 

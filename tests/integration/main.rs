@@ -14,6 +14,7 @@ mod lifecycle;
 mod login;
 mod mail_corpus;
 mod mail_intake;
+mod mail_out;
 mod openapi;
 mod schema;
 mod sessions;

@@ -1,0 +1,265 @@
+//! Mail out (CONTRACT §6): who is told what about a ticket change, composed inside the
+//! change's own transaction and put in the outbox (a `mail.send` job), so the change and its
+//! mail commit together and an SMTP outage only delays it.
+
+use askama::Template;
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::{guard, store, thread};
+use crate::config::Config;
+use crate::db::{StoreError, Tx};
+use crate::jobs::{NewJob, enqueue};
+use crate::tickets::Ticket;
+
+/// The job kind that hands one message to the relay.
+pub const SEND: &str = "mail.send";
+
+/// Auto-replies to one address per hour, at most (RFC 3834 §2: be conservative).
+pub const AUTOREPLIES_PER_HOUR: i64 = 3;
+
+/// A composed message, as its job carries it until the relay takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outgoing {
+    pub ticket_id: i64,
+    pub kind: String,
+    pub from: String,
+    pub reply_to: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: String,
+    pub body: String,
+    /// Without angle brackets.
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    /// `Thread-Index` for Outlook: the same root for every message of a ticket.
+    pub thread_index: String,
+    pub thread_topic: String,
+    /// `Auto-Submitted: auto-replied` (auto-replies) or `auto-generated` (notices).
+    pub auto_submitted: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "email/autoreply.txt")]
+struct AutoreplyText<'a> {
+    ticket_id: i64,
+    subject: &'a str,
+    queue: &'a str,
+    url: &'a str,
+    tag: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/correspond.txt")]
+struct CorrespondText<'a> {
+    ticket_id: i64,
+    body: &'a str,
+    url: &'a str,
+    tag: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/comment.txt")]
+struct CommentText<'a> {
+    ticket_id: i64,
+    subject: &'a str,
+    actor: &'a str,
+    body: &'a str,
+    url: &'a str,
+    tag: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/resolved.txt")]
+struct ResolvedText<'a> {
+    ticket_id: i64,
+    subject: &'a str,
+    url: &'a str,
+    tag: &'a str,
+}
+
+/// What happened to a ticket that people hear about by mail.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// A ticket opened by a message a person wrote (the caller checked RFC 3834).
+    Opened,
+    Correspond {
+        txn: i64,
+        body: &'a str,
+        actor: &'a str,
+    },
+    Comment {
+        txn: i64,
+        body: &'a str,
+        actor: &'a str,
+    },
+    Resolved {
+        txn: i64,
+    },
+}
+
+/// Composes the mail `event` causes on `t` and puts it in the outbox, in the caller's
+/// transaction. Nobody to tell, or only ourselves, means no mail.
+pub async fn notify(
+    tx: &mut Tx,
+    config: &Config,
+    t: &Ticket,
+    event: Event<'_>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let tag = thread::tag_for(&config.mail.subject_tag, t.id);
+    let url = format!(
+        "{}/tickets/{}",
+        config.base_url.as_str().trim_end_matches('/'),
+        t.id
+    );
+    let people = |list: &[String], actor: &str| -> Vec<String> {
+        let mut v: Vec<String> = list
+            .iter()
+            .filter(|a| !guard::is_own(a, config) && !a.eq_ignore_ascii_case(actor))
+            .cloned()
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let (kind, to, cc, body, seq, auto) = match event {
+        Event::Opened => {
+            let to = people(&t.requestors, "");
+            let Some(first) = to.first().cloned() else {
+                return Ok(());
+            };
+            let since = now
+                .checked_sub(SignedDuration::from_hours(1))
+                .unwrap_or(now);
+            if store::autoreplies_since(tx, &first, since).await? >= AUTOREPLIES_PER_HOUR {
+                tracing::info!(ticket_id = t.id, to = %first, "auto-reply held back: flood guard");
+                return Ok(());
+            }
+            let body = AutoreplyText {
+                ticket_id: t.id,
+                subject: &t.subject,
+                queue: &t.queue,
+                url: &url,
+                tag: &tag,
+            }
+            .render()
+            .unwrap_or_default();
+            (
+                "autoreply",
+                vec![first],
+                Vec::new(),
+                body,
+                0,
+                Some("auto-replied"),
+            )
+        }
+        Event::Correspond { txn, body, actor } => {
+            let to = people(&t.requestors, actor);
+            let cc = people(&t.cc, actor);
+            let text = CorrespondText {
+                ticket_id: t.id,
+                body,
+                url: &url,
+                tag: &tag,
+            }
+            .render()
+            .unwrap_or_default();
+            ("correspond", to, cc, text, txn, None)
+        }
+        Event::Comment { txn, body, actor } => {
+            let to = people(&t.admincc, actor);
+            let text = CommentText {
+                ticket_id: t.id,
+                subject: &t.subject,
+                actor,
+                body,
+                url: &url,
+                tag: &tag,
+            }
+            .render()
+            .unwrap_or_default();
+            ("comment", to, Vec::new(), text, txn, None)
+        }
+        Event::Resolved { txn } => {
+            let to = people(&t.requestors, "");
+            let text = ResolvedText {
+                ticket_id: t.id,
+                subject: &t.subject,
+                url: &url,
+                tag: &tag,
+            }
+            .render()
+            .unwrap_or_default();
+            (
+                "resolved",
+                to,
+                Vec::new(),
+                text,
+                txn,
+                Some("auto-generated"),
+            )
+        }
+    };
+    if to.is_empty() && cc.is_empty() {
+        return Ok(());
+    }
+    let from = from_address(config, &t.queue);
+    let domain = from
+        .rsplit('@')
+        .next()
+        .unwrap_or("opsdesk.invalid")
+        .to_owned();
+    let message_id = format!("opsdesk.{}.{}.{}@{}", t.id, seq, kind, domain);
+    let thread = store::thread_of(tx, t.id).await?;
+    let out = Outgoing {
+        ticket_id: t.id,
+        kind: kind.into(),
+        reply_to: from.clone(),
+        from,
+        to: to.clone(),
+        cc: cc.clone(),
+        subject: format!(
+            "{} {}",
+            tag,
+            thread::strip_tag(&t.subject, &config.mail.subject_tag)
+        ),
+        body,
+        in_reply_to: thread.last().cloned(),
+        references: thread,
+        thread_index: thread_index(t),
+        thread_topic: t.subject.clone(),
+        auto_submitted: auto.map(str::to_owned),
+        message_id: message_id.clone(),
+    };
+    let recipients = to.iter().chain(&cc).cloned().collect::<Vec<_>>().join(",");
+    store::insert_outbound(tx, &message_id, t.id, kind, &recipients, now).await?;
+    store::remember(tx, &message_id, t.id, true, now).await?;
+    let job = NewJob::now(SEND, &out, now).dedup(message_id);
+    enqueue(tx, &job, config.jobs.max_attempts, now).await?;
+    Ok(())
+}
+
+/// The queue's correspondence address, else the global sender.
+fn from_address(config: &Config, queue: &str) -> String {
+    config
+        .queues
+        .iter()
+        .find(|q| q.name == queue)
+        .and_then(|q| q.correspond_address.clone())
+        .unwrap_or_else(|| config.mail.from.clone())
+}
+
+/// Outlook's `Thread-Index`: 6 bytes of time and a 16-byte GUID, base64; one root per ticket
+/// (from its id and creation time), so every message about it lands in one conversation.
+fn thread_index(t: &Ticket) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    // FILETIME (100 ns since 1601) of the creation, its 6 most significant bytes.
+    let filetime = (t.created_at.as_microsecond() + 11_644_473_600_000_000).max(0) as u64 * 10;
+    let mut bytes = filetime.to_be_bytes()[..6].to_vec();
+    let guid = Sha256::digest(format!("opsdesk-ticket-{}", t.id).as_bytes());
+    bytes.extend_from_slice(&guid[..16]);
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -1,0 +1,107 @@
+//! The outbox's sender: one `mail.send` job hands one composed message to the relay
+//! (`mail.smtp_url`, lettre: smtp:// with STARTTLS when offered, smtps://, credentials in the
+//! URL). A relay that is down or answers 4xx means "later" (the job backs off and retries); a
+//! 5xx refusal is permanent and the message becomes a dead letter an admin can see and retry.
+//! The Message-ID is fixed when the message is composed, so a send repeated after a lost
+//! answer is recognisable downstream as the same message.
+
+use std::sync::Arc;
+
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use tokio::sync::OnceCell;
+
+use super::outbox::{Outgoing, SEND};
+use super::parse::LOOP_HEADER;
+use crate::config::Config;
+use crate::jobs::{JobCtx, JobFailure, JobFuture, JobHandler, JobRow};
+
+pub struct SendHandler {
+    pub config: Arc<Config>,
+    relay: OnceCell<AsyncSmtpTransport<Tokio1Executor>>,
+}
+
+impl SendHandler {
+    pub fn new(config: Arc<Config>) -> SendHandler {
+        SendHandler {
+            config,
+            relay: OnceCell::new(),
+        }
+    }
+}
+
+/// Builds the wire message of `o`.
+pub fn build(o: &Outgoing, loop_tag: &str) -> Result<Message, String> {
+    let mbox = |a: &str| -> Result<Mailbox, String> {
+        a.parse::<Mailbox>()
+            .map_err(|e| format!("\"{a}\" is not an address: {e}"))
+    };
+    let mut b = Message::builder()
+        .from(mbox(&o.from)?)
+        .reply_to(mbox(&o.reply_to)?)
+        .subject(o.subject.clone())
+        .message_id(Some(format!("<{}>", o.message_id)));
+    for t in &o.to {
+        b = b.to(mbox(t)?);
+    }
+    for c in &o.cc {
+        b = b.cc(mbox(c)?);
+    }
+    if let Some(r) = &o.in_reply_to {
+        b = b.in_reply_to(format!("<{r}>"));
+    }
+    for r in &o.references {
+        b = b.references(format!("<{r}>"));
+    }
+    let raw = |name: &'static str, value: &str| {
+        HeaderValue::new(HeaderName::new_from_ascii_str(name), value.to_owned())
+    };
+    b = b
+        .raw_header(raw(LOOP_HEADER, loop_tag))
+        .raw_header(raw("Thread-Index", &o.thread_index))
+        .raw_header(raw("Thread-Topic", &o.thread_topic))
+        .raw_header(raw("X-Opsdesk-Ticket", &o.ticket_id.to_string()));
+    if let Some(a) = &o.auto_submitted {
+        b = b.raw_header(raw("Auto-Submitted", a));
+    }
+    b.header(ContentType::TEXT_PLAIN)
+        .body(o.body.clone())
+        .map_err(|e| format!("cannot build the message: {e}"))
+}
+
+impl JobHandler for SendHandler {
+    fn kind(&self) -> &'static str {
+        SEND
+    }
+
+    fn run<'a>(&'a self, _ctx: &'a JobCtx, job: &'a JobRow) -> JobFuture<'a> {
+        Box::pin(async move {
+            let o: Outgoing = serde_json::from_str(&job.payload)
+                .map_err(|e| JobFailure::Permanent(format!("bad payload: {e}")))?;
+            let Some(url) = self.config.mail.smtp_url.as_deref() else {
+                return Err(JobFailure::Retry(
+                    "mail.smtp_url is not set: the message waits in the outbox".into(),
+                ));
+            };
+            let msg = build(&o, &self.config.mail.subject_tag).map_err(JobFailure::Permanent)?;
+            let relay = self
+                .relay
+                .get_or_try_init(|| async {
+                    AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map(|b| b.build())
+                })
+                .await
+                .map_err(|e| JobFailure::Permanent(format!("mail.smtp_url: {e}")))?;
+            match relay.send(msg).await {
+                Ok(_) => {
+                    tracing::info!(ticket_id = o.ticket_id, kind = %o.kind, message_id = %o.message_id, "mail sent");
+                    Ok(())
+                }
+                Err(e) if e.is_permanent() => {
+                    Err(JobFailure::Permanent(format!("the relay refused it: {e}")))
+                }
+                Err(e) => Err(JobFailure::Retry(format!("the relay is unavailable: {e}"))),
+            }
+        })
+    }
+}
