@@ -1,0 +1,321 @@
+//! Mail benchmark (issue 4): intake through `POST /api/v1/mail/inbound` and the outbox to a
+//! local SMTP server, on SQLite, with the app running in this process as `opsdesk serve` builds
+//! it.
+//!
+//! ```sh
+//! cargo bench --bench mail -- [--secs 10] [--clients 8] [--out FILE]
+//! ```
+//!
+//! Intake: `--clients` concurrent senders post raw messages back to back for `--secs`: 60% open
+//! a ticket (each from a new sender, so each earns an auto-reply), 40% answer an earlier ticket
+//! by its subject tag from its requestor; one message in five carries a 100 KiB attachment.
+//! Outbox: the auto-replies and notices those messages caused go to scripts/smtp-sink (started
+//! here on a free loopback port); sent/s is measured from the end of intake until the queue of
+//! `mail.send` jobs is empty. A Markdown section for BENCHMARKS.md goes to stdout (and --out).
+
+// Shared with the tickets bench, which uses all of it.
+#[allow(dead_code)]
+#[path = "tickets/sys.rs"]
+mod sys;
+
+use std::fmt::Write as _;
+use std::process::{ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use opsdesk::app::App;
+use opsdesk::auth::tokens::{self, Scope};
+use opsdesk::clock::{Clock, SystemClock};
+use opsdesk::db::Db;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+struct Args {
+    secs: u64,
+    clients: usize,
+    out: Option<String>,
+}
+
+fn args() -> Result<Args, String> {
+    let mut a = Args {
+        secs: 10,
+        clients: 8,
+        out: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let mut v = || it.next().ok_or_else(|| format!("{k} needs a value"));
+        match k.as_str() {
+            "--bench" => {}
+            "--secs" => a.secs = v()?.parse().map_err(|_| "--secs takes whole seconds")?,
+            "--clients" => a.clients = v()?.parse().map_err(|_| "--clients takes a number")?,
+            "--out" => a.out = Some(v()?),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(a)
+}
+
+fn main() -> ExitCode {
+    let a = match args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}\nusage: cargo bench --bench mail -- [--secs 10] [--clients 8] [--out FILE]");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(a)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench mail: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// scripts/smtp-sink on a free port; killed (by PID) when dropped.
+struct Sink {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_sink(dir: std::path::PathBuf) -> Res<Sink> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut child = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/smtp-sink"))
+        .args(["--port", &port.to_string(), "--dir"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let mut line = String::new();
+    let out = child.stdout.take().ok_or("no stdout")?;
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line)?;
+    if !line.starts_with("ready") {
+        let _ = child.kill();
+        return Err("the SMTP sink did not start (is python3-aiosmtpd installed?)".into());
+    }
+    Ok(Sink { child, dir, port })
+}
+
+fn message(i: usize, rng: &mut StdRng, reply_to: Option<(i64, &str)>) -> (String, String) {
+    let sender = match reply_to {
+        Some((_, s)) => s.to_owned(),
+        None => format!("user{i}@c{:04}.example", rng.random_range(0..5000)),
+    };
+    let subject = match reply_to {
+        Some((id, _)) => format!("Re: [bench.example #{id}] Link down"),
+        None => format!("Link down at site {}", rng.random_range(0..900)),
+    };
+    let body = "The uplink at our site has been down since 09:58; the CPE shows LOS.\r\n\
+                We rebooted it twice. Please advise.\r\n";
+    let attach = rng.random_range(0..5) == 0;
+    let mut raw = format!(
+        "From: {sender}\r\nTo: support@bench.example\r\nSubject: {subject}\r\n\
+         Message-ID: <bench-{i}-{}@client.example>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
+         MIME-Version: 1.0\r\n",
+        rng.random::<u32>()
+    );
+    if attach {
+        use base64::Engine;
+        let data: Vec<u8> = (0..100 * 1024).map(|_| rng.random::<u8>()).collect();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(data);
+        raw.push_str("Content-Type: multipart/mixed; boundary=\"bb\"\r\n\r\n--bb\r\n");
+        raw.push_str("Content-Type: text/plain; charset=utf-8\r\n\r\n");
+        raw.push_str(body);
+        raw.push_str("--bb\r\nContent-Type: application/octet-stream; name=\"trace.pcap\"\r\n");
+        raw.push_str("Content-Transfer-Encoding: base64\r\n\r\n");
+        for chunk in b64.as_bytes().chunks(76) {
+            raw.push_str(std::str::from_utf8(chunk).unwrap_or(""));
+            raw.push_str("\r\n");
+        }
+        raw.push_str("--bb--\r\n");
+    } else {
+        raw.push_str("Content-Type: text/plain; charset=utf-8\r\n\r\n");
+        raw.push_str(body);
+    }
+    (raw, sender)
+}
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
+}
+
+async fn pending_sends(db: &Db) -> Res<i64> {
+    Ok(match db {
+        Db::Sqlite(p) => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'mail.send' AND state IN ('queued', 'running')",
+        )
+        .fetch_one(&**p)
+        .await?,
+        Db::Postgres(p) => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'mail.send' AND state IN ('queued', 'running')",
+        )
+        .fetch_one(p)
+        .await?,
+    })
+}
+
+async fn run(a: Args) -> Res<()> {
+    let tmp = tempfile::tempdir()?;
+    let sink = start_sink(tmp.path().join("sink"))?;
+    let db_url = format!("sqlite://{}", tmp.path().join("opsdesk.db").display());
+    let cfg_path = tmp.path().join("opsdesk.toml");
+    std::fs::write(
+        &cfg_path,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndatabase_url = \"{db_url}\"\n\n[log]\nlevel = \"warn\"\n\n\
+             [mail]\nsmtp_url = \"smtp://127.0.0.1:{}\"\nfrom = \"support@bench.example\"\n\
+             subject_tag = \"bench.example\"\n\n\
+             [[queue]]\nname = \"Support\"\ncorrespond_address = \"support@bench.example\"\n",
+            sink.port
+        ),
+    )?;
+    let loaded = opsdesk::config::load(Some(&cfg_path))
+        .map_err(|p| p.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))?;
+    let app = App::build(loaded.config, Arc::new(SystemClock), None).await?;
+    let db = app.state.db.clone();
+    let mut tx = db.begin().await?;
+    let token = tokens::create(&mut tx, "bench", Scope::Mail, None, SystemClock.now()).await?;
+    tx.commit().await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/api/v1/mail/inbound?queue=Support", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run(listener, async move {
+        let _ = stopped.await;
+    }));
+
+    // Intake.
+    let tickets: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
+    let cpu0 = sys::cpu_secs();
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_secs(a.secs);
+    let mut tasks = Vec::new();
+    for c in 0..a.clients {
+        let (url, token, tickets) = (url.clone(), token.clone(), tickets.clone());
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::builder().no_proxy().build().map_err(|e| e.to_string())?;
+            let mut rng = StdRng::seed_from_u64(c as u64);
+            let (mut lat, mut errors, mut bytes, mut n) = (Vec::new(), 0u64, 0usize, 0usize);
+            while Instant::now() < deadline {
+                let i = c * 10_000_000 + n;
+                n += 1;
+                let earlier = if rng.random_range(0..10) < 4 {
+                    let t = tickets.lock().map_err(|e| e.to_string())?;
+                    (!t.is_empty()).then(|| t[rng.random_range(0..t.len())].clone())
+                } else {
+                    None
+                };
+                let (raw, sender) =
+                    message(i, &mut rng, earlier.as_ref().map(|(id, s)| (*id, s.as_str())));
+                bytes += raw.len();
+                let s = Instant::now();
+                let r = http.post(&url).bearer_auth(&token).body(raw).send().await;
+                match r {
+                    Ok(r) if r.status().as_u16() == 202 => {
+                        let v: serde_json::Value = r.json().await.map_err(|e| e.to_string())?;
+                        lat.push(s.elapsed().as_secs_f64() * 1000.0);
+                        if v["created"] == true
+                            && let Some(id) = v["ticket_id"].as_i64()
+                        {
+                            tickets.lock().map_err(|e| e.to_string())?.push((id, sender));
+                        }
+                    }
+                    _ => errors += 1,
+                }
+            }
+            Ok::<_, String>((lat, errors, bytes))
+        }));
+    }
+    let (mut lat, mut errors, mut bytes) = (Vec::new(), 0, 0);
+    for t in tasks {
+        let (l, e, b) = t.await??;
+        lat.extend(l);
+        errors += e;
+        bytes += b;
+    }
+    let intake_s = t0.elapsed().as_secs_f64();
+    let intake_cpu = sys::cpu_secs() - cpu0;
+    let created = tickets.lock().map_err(|e| e.to_string())?.len();
+
+    // Outbox: drain what intake queued.
+    let sent_before = std::fs::read_dir(&sink.dir).map(|d| d.count()).unwrap_or(0);
+    let queued = pending_sends(&db).await?;
+    let t1 = Instant::now();
+    while pending_sends(&db).await? > 0 && t1.elapsed() < Duration::from_secs(600) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let drain_s = t1.elapsed().as_secs_f64();
+    let sent_total = std::fs::read_dir(&sink.dir).map(|d| d.count()).unwrap_or(0);
+    let _ = stop.send(());
+    server.await??;
+
+    let n = lat.len();
+    let mut md = String::new();
+    let _ = writeln!(md, "## Mail (issue 4)\n");
+    let _ = writeln!(
+        md,
+        "Measured {} with `cargo bench --bench mail -- --secs {} --clients {}` on SQLite. {}\n",
+        SystemClock.now().strftime("%Y-%m-%d"),
+        a.secs,
+        a.clients,
+        sys::machine()
+    );
+    let _ = writeln!(md, "| measurement | target | result |\n|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| intake `POST /api/v1/mail/inbound`, {} clients × {} s: messages/s | > 300 | {:.0} ({} messages, {} new tickets, {:.1} MiB, {} failed) |",
+        a.clients,
+        a.secs,
+        n as f64 / intake_s,
+        n,
+        created,
+        bytes as f64 / 1_048_576.0,
+        errors
+    );
+    let (p50, p95, p99) = (pct(&mut lat, 50.0), pct(&mut lat, 95.0), pct(&mut lat, 99.0));
+    let _ = writeln!(
+        md,
+        "| intake latency p50 / p95 / p99 ms | p99 < 50 | {p50:.1} / {p95:.1} / {p99:.1} |"
+    );
+    let _ = writeln!(
+        md,
+        "| outbox to a local SMTP server: messages/s | > 200 | {:.0} ({} sent while intake ran, {} queued at its end, drained in {:.1} s) |",
+        if drain_s > 0.0 { queued as f64 / drain_s } else { f64::NAN },
+        sent_before,
+        queued,
+        drain_s
+    );
+    let _ = writeln!(
+        md,
+        "| CPU of the process during intake, s (wall s) |  | {intake_cpu:.1} ({intake_s:.1}) |"
+    );
+    let _ = writeln!(md, "| messages the SMTP server kept |  | {sent_total} |");
+    print!("{md}");
+    if let Some(out) = a.out {
+        std::fs::write(out, &md)?;
+    }
+    Ok(())
+}
