@@ -62,11 +62,16 @@ fn main() -> ExitCode {
     let a = match args() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("{e}\nusage: cargo bench --bench mail -- [--secs 10] [--clients 8] [--out FILE]");
+            eprintln!(
+                "{e}\nusage: cargo bench --bench mail -- [--secs 10] [--clients 8] [--out FILE]"
+            );
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("{e}");
@@ -97,7 +102,9 @@ impl Drop for Sink {
 }
 
 fn start_sink(dir: std::path::PathBuf) -> Res<Sink> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let mut child = std::process::Command::new("python3")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/smtp-sink"))
         .args(["--port", &port.to_string(), "--dir"])
@@ -193,15 +200,22 @@ async fn run(a: Args) -> Res<()> {
             sink.port
         ),
     )?;
-    let loaded = opsdesk::config::load(Some(&cfg_path))
-        .map_err(|p| p.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))?;
+    let loaded = opsdesk::config::load(Some(&cfg_path)).map_err(|p| {
+        p.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
     let app = App::build(loaded.config, Arc::new(SystemClock), None).await?;
     let db = app.state.db.clone();
     let mut tx = db.begin().await?;
     let token = tokens::create(&mut tx, "bench", Scope::Mail, None, SystemClock.now()).await?;
     tx.commit().await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/api/v1/mail/inbound?queue=Support", listener.local_addr()?);
+    let url = format!(
+        "http://{}/api/v1/mail/inbound?queue=Support",
+        listener.local_addr()?
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run(listener, async move {
         let _ = stopped.await;
@@ -216,7 +230,10 @@ async fn run(a: Args) -> Res<()> {
     for c in 0..a.clients {
         let (url, token, tickets) = (url.clone(), token.clone(), tickets.clone());
         tasks.push(tokio::spawn(async move {
-            let http = reqwest::Client::builder().no_proxy().build().map_err(|e| e.to_string())?;
+            let http = reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .map_err(|e| e.to_string())?;
             let mut rng = StdRng::seed_from_u64(c as u64);
             let (mut lat, mut errors, mut bytes, mut n) = (Vec::new(), 0u64, 0usize, 0usize);
             while Instant::now() < deadline {
@@ -228,8 +245,11 @@ async fn run(a: Args) -> Res<()> {
                 } else {
                     None
                 };
-                let (raw, sender) =
-                    message(i, &mut rng, earlier.as_ref().map(|(id, s)| (*id, s.as_str())));
+                let (raw, sender) = message(
+                    i,
+                    &mut rng,
+                    earlier.as_ref().map(|(id, s)| (*id, s.as_str())),
+                );
                 bytes += raw.len();
                 let s = Instant::now();
                 let r = http.post(&url).bearer_auth(&token).body(raw).send().await;
@@ -240,7 +260,10 @@ async fn run(a: Args) -> Res<()> {
                         if v["created"] == true
                             && let Some(id) = v["ticket_id"].as_i64()
                         {
-                            tickets.lock().map_err(|e| e.to_string())?.push((id, sender));
+                            tickets
+                                .lock()
+                                .map_err(|e| e.to_string())?
+                                .push((id, sender));
                         }
                     }
                     _ => errors += 1,
@@ -295,7 +318,11 @@ async fn run(a: Args) -> Res<()> {
         bytes as f64 / 1_048_576.0,
         errors
     );
-    let (p50, p95, p99) = (pct(&mut lat, 50.0), pct(&mut lat, 95.0), pct(&mut lat, 99.0));
+    let (p50, p95, p99) = (
+        pct(&mut lat, 50.0),
+        pct(&mut lat, 95.0),
+        pct(&mut lat, 99.0),
+    );
     let _ = writeln!(
         md,
         "| intake latency p50 / p95 / p99 ms | p99 < 50 | {p50:.1} / {p95:.1} / {p99:.1} |"
@@ -303,7 +330,11 @@ async fn run(a: Args) -> Res<()> {
     let _ = writeln!(
         md,
         "| outbox to a local SMTP server: messages/s | > 200 | {:.0} ({} sent while intake ran, {} queued at its end, drained in {:.1} s) |",
-        if drain_s > 0.0 { queued as f64 / drain_s } else { f64::NAN },
+        if drain_s > 0.0 {
+            queued as f64 / drain_s
+        } else {
+            f64::NAN
+        },
         sent_before,
         queued,
         drain_s

@@ -11,6 +11,7 @@ pub mod parse;
 pub mod routes;
 pub mod send;
 mod store;
+pub mod templates;
 pub mod thread;
 
 use serde::Serialize;

@@ -2,11 +2,10 @@
 //! change's own transaction and put in the outbox (a `mail.send` job), so the change and its
 //! mail commit together and an SMTP outage only delays it.
 
-use askama::Template;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::{guard, store, thread};
+use super::{guard, store, templates, thread};
 use crate::config::Config;
 use crate::db::{StoreError, Tx};
 use crate::jobs::{NewJob, enqueue};
@@ -38,45 +37,6 @@ pub struct Outgoing {
     pub thread_topic: String,
     /// `Auto-Submitted: auto-replied` (auto-replies) or `auto-generated` (notices).
     pub auto_submitted: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "email/autoreply.txt")]
-struct AutoreplyText<'a> {
-    ticket_id: i64,
-    subject: &'a str,
-    queue: &'a str,
-    url: &'a str,
-    tag: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "email/correspond.txt")]
-struct CorrespondText<'a> {
-    ticket_id: i64,
-    body: &'a str,
-    url: &'a str,
-    tag: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "email/comment.txt")]
-struct CommentText<'a> {
-    ticket_id: i64,
-    subject: &'a str,
-    actor: &'a str,
-    body: &'a str,
-    url: &'a str,
-    tag: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "email/resolved.txt")]
-struct ResolvedText<'a> {
-    ticket_id: i64,
-    subject: &'a str,
-    url: &'a str,
-    tag: &'a str,
 }
 
 /// What happened to a ticket that people hear about by mail.
@@ -124,7 +84,7 @@ pub async fn notify(
         v.dedup();
         v
     };
-    let (kind, to, cc, body, seq, auto) = match event {
+    let (kind, to, cc, text, actor, seq, auto) = match event {
         Event::Opened => {
             let to = people(&t.requestors, "");
             let Some(first) = to.first().cloned() else {
@@ -137,20 +97,12 @@ pub async fn notify(
                 tracing::info!(ticket_id = t.id, to = %first, "auto-reply held back: flood guard");
                 return Ok(());
             }
-            let body = AutoreplyText {
-                ticket_id: t.id,
-                subject: &t.subject,
-                queue: &t.queue,
-                url: &url,
-                tag: &tag,
-            }
-            .render()
-            .unwrap_or_default();
             (
                 "autoreply",
                 vec![first],
                 Vec::new(),
-                body,
+                "",
+                "",
                 0,
                 Some("auto-replied"),
             )
@@ -158,45 +110,20 @@ pub async fn notify(
         Event::Correspond { txn, body, actor } => {
             let to = people(&t.requestors, actor);
             let cc = people(&t.cc, actor);
-            let text = CorrespondText {
-                ticket_id: t.id,
-                body,
-                url: &url,
-                tag: &tag,
-            }
-            .render()
-            .unwrap_or_default();
-            ("correspond", to, cc, text, txn, None)
+            ("correspond", to, cc, body, actor, txn, None)
         }
         Event::Comment { txn, body, actor } => {
             let to = people(&t.admincc, actor);
-            let text = CommentText {
-                ticket_id: t.id,
-                subject: &t.subject,
-                actor,
-                body,
-                url: &url,
-                tag: &tag,
-            }
-            .render()
-            .unwrap_or_default();
-            ("comment", to, Vec::new(), text, txn, None)
+            ("comment", to, Vec::new(), body, actor, txn, None)
         }
         Event::Resolved { txn } => {
             let to = people(&t.requestors, "");
-            let text = ResolvedText {
-                ticket_id: t.id,
-                subject: &t.subject,
-                url: &url,
-                tag: &tag,
-            }
-            .render()
-            .unwrap_or_default();
             (
                 "resolved",
                 to,
                 Vec::new(),
-                text,
+                "",
+                "",
                 txn,
                 Some("auto-generated"),
             )
@@ -204,6 +131,22 @@ pub async fn notify(
     };
     if to.is_empty() && cc.is_empty() {
         return Ok(());
+    }
+    let id = t.id.to_string();
+    let vars = [
+        ("ticket_id", id.as_str()),
+        ("subject", t.subject.as_str()),
+        ("queue", t.queue.as_str()),
+        ("body", text),
+        ("actor", actor),
+        ("url", url.as_str()),
+        ("tag", tag.as_str()),
+    ];
+    let mut body = String::new();
+    for name in [kind, "footer"] {
+        if let Some(k) = templates::kind(name) {
+            body.push_str(&templates::render(&templates::text(tx, &k).await?, &vars));
+        }
     }
     let from = from_address(config, &t.queue);
     let domain = from

@@ -3,11 +3,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::MailMessage;
@@ -27,8 +27,26 @@ struct MailPage {
     messages: Vec<MailMessage>,
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/mail_templates.html")]
+struct TemplatesPage {
+    page: Page,
+    templates: Vec<TemplateView>,
+    error: Option<(String, String)>,
+}
+
+struct TemplateView {
+    name: &'static str,
+    purpose: &'static str,
+    placeholders: String,
+    text: String,
+    edited: bool,
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/admin/mail/templates", get(templates))
+        .route("/admin/mail/templates/{name}", post(save_template))
         .route("/admin/mail", get(list))
         .route("/admin/mail/{id}/raw", get(raw))
         .route("/admin/mail/{id}/retry", post(retry))
@@ -108,4 +126,87 @@ async fn retry(
         sessions::set_flash(&st.db, &s.id_hash, kind, &msg).await?;
     }
     Ok(Redirect::to("/admin/mail"))
+}
+
+async fn template_views(st: &AppState) -> Result<Vec<TemplateView>> {
+    let mut tx = st.db.begin_read().await?;
+    let mut out = Vec::new();
+    for k in super::templates::KINDS {
+        let text = super::templates::text(&mut tx, &k).await?;
+        out.push(TemplateView {
+            name: k.name,
+            purpose: k.purpose,
+            placeholders: k
+                .placeholders
+                .iter()
+                .map(|p| format!("{{{{ {p} }}}}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            edited: text != k.default,
+            text,
+        });
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The texts of outgoing mail, each editable.
+async fn templates(
+    State(st): State<AppState>,
+    v: Visitor,
+    Admin(_): Admin,
+) -> Result<TemplatesPage> {
+    Ok(TemplatesPage {
+        templates: template_views(&st).await?,
+        error: None,
+        page: Page::new(&st, &v, "Mail templates").await,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct TemplateForm {
+    body: String,
+}
+
+/// Saves one template; a text with an unknown placeholder is shown again with the reason,
+/// an empty one goes back to the built-in text.
+async fn save_template(
+    State(st): State<AppState>,
+    v: Visitor,
+    Admin(u): Admin,
+    Path(name): Path<String>,
+    Form(f): Form<TemplateForm>,
+) -> Result<Response> {
+    let k = super::templates::kind(&name).ok_or(AppError::NotFound)?;
+    let mut tx = st.db.begin().await?;
+    let saved =
+        super::templates::save(&mut tx, &k, &f.body, u.username.as_str(), st.clock.now()).await?;
+    tx.commit().await?;
+    match saved {
+        Ok(()) => {
+            tracing::info!(template = k.name, by = %u.username, "mail template saved");
+            if let Some(s) = &v.session {
+                sessions::set_flash(
+                    &st.db,
+                    &s.id_hash,
+                    FlashKind::Success,
+                    &format!("Template {} saved.", k.name),
+                )
+                .await?;
+            }
+            Ok(Redirect::to("/admin/mail/templates").into_response())
+        }
+        Err(reason) => {
+            let mut views = template_views(&st).await?;
+            if let Some(t) = views.iter_mut().find(|t| t.name == k.name) {
+                t.text = f.body;
+            }
+            let page = TemplatesPage {
+                templates: views,
+                error: Some((k.name.to_owned(), reason)),
+                page: Page::new(&st, &v, "Mail templates").await,
+            };
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
 }

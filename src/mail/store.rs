@@ -273,3 +273,45 @@ pub(crate) async fn thread_of(tx: &mut Tx, ticket_id: i64) -> Result<Vec<String>
     }
     Ok(ids)
 }
+
+/// The admin's text of template `name`, if one was saved.
+pub(crate) async fn template(tx: &mut Tx, name: &str) -> Result<Option<String>, StoreError> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT body FROM mail_templates WHERE name = $1"
+    )
+    .bind(name)
+    .fetch_optional(c)
+    .await?))
+}
+
+pub(crate) async fn save_template(
+    tx: &mut Tx,
+    name: &str,
+    body: &str,
+    by: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO mail_templates (name, body, updated_by, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (name) DO UPDATE SET body = $2, updated_by = $3, updated_at = $4"
+    )
+    .bind(name)
+    .bind(body)
+    .bind(by)
+    .bind(Ts(now))
+    .execute(c)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}
+
+pub(crate) async fn drop_template(tx: &mut Tx, name: &str) -> Result<(), StoreError> {
+    on_tx!(tx, |c| sqlx::query(
+        "DELETE FROM mail_templates WHERE name = $1"
+    )
+    .bind(name)
+    .execute(c)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}

@@ -266,3 +266,72 @@ async fn an_smtp_outage_delays_mail_and_loses_none() {
     assert_eq!(got.len(), 1, "delivered after the outage");
     drop(app);
 }
+
+#[tokio::test]
+async fn an_admin_edits_the_texts_of_outgoing_mail() {
+    let (smtp, dir) = sink();
+    let (app, mail, _api) = app_on(&smtp).await;
+    app.login_admin().await;
+    let (s, html) = app.get_text("/admin/mail/templates").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("we have received your message"),
+        "the built-in text is shown"
+    );
+
+    let csrf = app.csrf("/admin/mail/templates").await;
+    let r = app
+        .post_form(
+            "/admin/mail/templates/autoreply",
+            &[("csrf_token", &csrf), ("body", "Hi, {{ nonsense }}")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("{{ nonsense }} is not a placeholder"),
+        "{html}"
+    );
+
+    let r = app
+        .post_form(
+            "/admin/mail/templates/autoreply",
+            &[
+                ("csrf_token", &csrf),
+                ("body", "Thanks! Ticket {{ ticket_id }} is in {{ queue }}."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let dee = unique("dee");
+    let v = post(
+        &app,
+        &mail,
+        &format!("From: {dee}\r\nSubject: t\r\nMessage-ID: <t.{dee}>\r\n\r\nx\r\n"),
+    )
+    .await;
+    let got = wait_for(&dir, &dee, 1, 15).await;
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].contains(&format!("Thanks! Ticket {} is in Support.", v["ticket_id"])),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[0].contains("Reply to this message"),
+        "the footer still follows"
+    );
+
+    let r = app
+        .post_form(
+            "/admin/mail/templates/autoreply",
+            &[("csrf_token", &csrf), ("body", "")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = app.get_text("/admin/mail/templates").await;
+    assert!(
+        html.contains("we have received your message"),
+        "back to the built-in text"
+    );
+}
