@@ -66,6 +66,14 @@ pub struct Dsn {
 pub const LOOP_HEADER: &str = "X-Opsdesk-Loop";
 
 pub fn parse(raw: &[u8]) -> Option<Inbound> {
+    // mail-parser 0.11 can panic on hostile input (the fuzzer found a debug assertion in its
+    // multipart walk): a panic there means "unreadable", never a lost message (DESIGN.md §6).
+    std::panic::catch_unwind(|| parse_unguarded(raw))
+        .ok()
+        .flatten()
+}
+
+fn parse_unguarded(raw: &[u8]) -> Option<Inbound> {
     let msg = MessageParser::default().parse(raw)?;
     let (message_id, synthetic_id) = match msg.message_id().map(clean_id) {
         Some(id) if !id.is_empty() => (id, false),

@@ -175,6 +175,8 @@ fn garbage_never_panics() {
         b"From:\r\n\r\n",
         b"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n--",
         b"Subject: =?utf-8?B?!!!?=\r\n\r\n",
+        // Found by the fuzzer: mail-parser's multipart walk asserts in debug builds.
+        include_bytes!("../../../tests/mail_corpus/71-fuzzer-multipart-part-id.eml"),
     ] {
         let _ = parse(raw);
     }
