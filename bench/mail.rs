@@ -105,13 +105,14 @@ fn start_sink(dir: std::path::PathBuf) -> Res<Sink> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let mut child = std::process::Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/smtp-sink"))
-        .args(["--port", &port.to_string(), "--dir"])
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()?;
+    // Run by its own #! line: Debian's python3, where python3-aiosmtpd lives.
+    let mut child =
+        std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/smtp-sink"))
+            .args(["--port", &port.to_string(), "--dir"])
+            .arg(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
     let mut line = String::new();
     let out = child.stdout.take().ok_or("no stdout")?;
     std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line)?;
