@@ -328,14 +328,18 @@ async fn what_cannot_be_applied_is_kept_flagged_and_can_be_retried() {
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("who sent this?"), "{html}");
     assert!(html.contains("no sender"), "the reason is shown");
-    let id = html
-        .split("/admin/mail/")
-        .nth(1)
+    let id: String = html
+        .split("/raw\"")
+        .next()
         .unwrap()
-        .split('/')
+        .rsplit("/admin/mail/")
         .next()
         .unwrap()
         .to_owned();
+    assert!(
+        id.parse::<i64>().is_ok(),
+        "the id in the message's Raw link: {id}"
+    );
     let r = app.get(&format!("/admin/mail/{id}/raw")).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
