@@ -5,10 +5,12 @@
 pub mod api;
 pub mod gate;
 pub mod guard;
+mod html;
 pub mod intake;
 pub mod outbox;
 pub mod parse;
 pub mod routes;
+mod rules;
 pub mod send;
 mod store;
 pub mod templates;

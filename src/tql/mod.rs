@@ -18,6 +18,7 @@
 
 mod ast;
 mod dates;
+mod full_text;
 mod lexer;
 mod order;
 mod order_sql;

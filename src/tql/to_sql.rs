@@ -24,8 +24,8 @@ pub struct SqlCtx<'a> {
     pub current_user: Option<&'a str>,
 }
 
-struct Builder<'a> {
-    ctx: &'a SqlCtx<'a>,
+pub(super) struct Builder<'a> {
+    pub(super) ctx: &'a SqlCtx<'a>,
     binds: Vec<Bind>,
 }
 
@@ -35,11 +35,11 @@ impl Builder<'_> {
         format!("${}", self.binds.len())
     }
 
-    fn text(&mut self, s: &str) -> String {
+    pub(super) fn text(&mut self, s: &str) -> String {
         self.bind(Bind::Text(s.to_owned()))
     }
 
-    fn like_op(&self) -> &'static str {
+    pub(super) fn like_op(&self) -> &'static str {
         match self.ctx.backend {
             Backend::Sqlite => "LIKE",
             Backend::Postgres => "ILIKE",
@@ -47,7 +47,7 @@ impl Builder<'_> {
     }
 
     /// `%value%` with the value's own wildcards escaped.
-    fn like_pattern(&mut self, s: &str) -> String {
+    pub(super) fn like_pattern(&mut self, s: &str) -> String {
         let escaped = s
             .replace('\\', "\\\\")
             .replace('%', "\\%")
@@ -167,7 +167,7 @@ impl Builder<'_> {
         Ok(format!("{col} {} {p}", sql_op(c.op)))
     }
 
-    fn text_cmp(&mut self, col: &str, c: &Cond) -> Result<String, TqlError> {
+    pub(super) fn text_cmp(&mut self, col: &str, c: &Cond) -> Result<String, TqlError> {
         Ok(match (&c.op, &c.value) {
             (Op::IsNull, _) => format!("{col} IS NULL"),
             (Op::IsNotNull, _) => format!("{col} IS NOT NULL"),
@@ -320,58 +320,6 @@ impl Builder<'_> {
         })
     }
 
-    /// FTS5 trigram only answers substrings of 3+ characters; shorter ones scan with LIKE.
-    fn fts_ok(&self, s: &str) -> bool {
-        self.ctx.backend == Backend::Sqlite && s.chars().count() >= 3
-    }
-
-    fn subject(&mut self, c: &Cond) -> Result<String, TqlError> {
-        match (&c.op, &c.value) {
-            (Op::Like | Op::NotLike, Value::Text(s)) if self.fts_ok(s) => {
-                let p = self.text(&fts_phrase(s));
-                let m =
-                    format!("t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH {p})");
-                Ok(if c.op == Op::Like {
-                    m
-                } else {
-                    format!("(NOT {m})")
-                })
-            }
-            _ => self.text_cmp("t.subject", c),
-        }
-    }
-
-    fn content(&mut self, c: &Cond) -> Result<String, TqlError> {
-        let Value::Text(s) = &c.value else {
-            return Err(TqlError {
-                position: c.span.start,
-                expected: "a quoted string".into(),
-                found: format!("{:?}", c.value),
-            });
-        };
-        let matched = if self.fts_ok(s) {
-            let p = self.text(&fts_phrase(s));
-            format!("t.id IN (SELECT rowid FROM ticket_text_fts WHERE ticket_text_fts MATCH {p})")
-        } else {
-            let like = self.like_op();
-            let p = self.like_pattern(s);
-            format!(
-                "t.id IN (SELECT ticket_id FROM ticket_transactions WHERE body {like} {p} ESCAPE '\\')"
-            )
-        };
-        Ok(match c.op {
-            Op::Like | Op::Eq => matched,
-            Op::NotLike | Op::Ne => format!("(NOT {matched})"),
-            op => {
-                return Err(TqlError {
-                    position: c.span.start,
-                    expected: "LIKE or NOT LIKE".into(),
-                    found: format!("{op:?}"),
-                });
-            }
-        })
-    }
-
     fn date(&mut self, col: &str, c: &Cond) -> Result<String, TqlError> {
         match c.op {
             Op::IsNull => return Ok(format!("{col} IS NULL")),
@@ -457,11 +405,4 @@ pub fn to_sql(expr: Option<&Expr>, ctx: &SqlCtx<'_>) -> Result<Filter, TqlError>
         sql,
         binds: b.binds,
     })
-}
-
-/// An FTS5 query for `s` as one phrase: on a trigram table that is a case-insensitive
-/// substring match proven by trigram positions, with no operator or column syntax left to the
-/// user (a `"` inside is doubled, the string form of FTS5's query language).
-fn fts_phrase(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
 }
