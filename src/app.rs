@@ -123,6 +123,17 @@ impl App {
                 }
             }
         }));
+        for i in 0..self.state.config.mail.imap.len() {
+            if let Some(poller) = crate::mail::imap::Poller::new(
+                self.state.db.clone(),
+                self.state.config.clone(),
+                self.state.clock.clone(),
+                i,
+                node.clone(),
+            ) {
+                workers.push(tokio::spawn(poller.run(stop_rx.clone())));
+            }
+        }
         workers.push(tokio::spawn(crate::jobs::periodic::run(
             self.state.db.clone(),
             self.state.clock.clone(),

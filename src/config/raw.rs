@@ -139,6 +139,18 @@ pub struct RawImap {
     pub queue: String,
     #[serde(default = "default_interval")]
     pub interval: String,
+    /// What happens to a message on the server once its ticket change is committed: `seen`
+    /// (flag it \Seen and leave it), `delete` (expunge it) or `move` (to `move_to`).
+    #[serde(default = "default_after")]
+    pub after: String,
+    pub move_to: Option<String>,
+    /// PEM file of the CA that signed the server's certificate, trusted besides the public
+    /// roots (a private CA, a self-signed server).
+    pub ca_file: Option<String>,
+}
+
+fn default_after() -> String {
+    "seen".into()
 }
 
 fn default_mailbox() -> String {

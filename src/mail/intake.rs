@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::parse::{self, Inbound};
 use super::rules::{Outcome, apply};
-use super::{Action, Delivery, MailError, Receipt, store};
+use super::{Action, Delivery, MailError, Receipt, Via, store};
 use crate::config::Config;
 use crate::db::{Db, StoreError};
 use crate::jobs::{JobCtx, JobFailure, JobFuture, JobHandler, JobRow, NewJob, enqueue};
@@ -35,6 +35,33 @@ pub async fn receive(
     to: &Delivery,
     now: Timestamp,
 ) -> Result<Receipt, MailError> {
+    acceptable(config, raw, to)?;
+    let parsed = parse::parse(raw);
+    store_and_apply(db, config, raw, parsed, to, now).await
+}
+
+/// [`receive`] for a mailbox that gathers mail for several addresses (an IMAP poller): the
+/// message goes to the queue whose correspond or comment address it was sent to (To, then Cc),
+/// else to `fallback`.
+pub async fn receive_addressed(
+    db: &Db,
+    config: &Config,
+    raw: &[u8],
+    fallback: &Delivery,
+    now: Timestamp,
+) -> Result<Receipt, MailError> {
+    acceptable(config, raw, fallback)?;
+    let parsed = parse::parse(raw);
+    let to = parsed
+        .as_ref()
+        .and_then(|m| addressed(config, m, fallback.via))
+        .unwrap_or_else(|| fallback.clone());
+    store_and_apply(db, config, raw, parsed, &to, now).await
+}
+
+/// What may never be stored: an empty message, one over `mail.max_message_bytes`, one for a
+/// queue that does not exist.
+fn acceptable(config: &Config, raw: &[u8], to: &Delivery) -> Result<(), MailError> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err(MailError::Empty);
     }
@@ -47,7 +74,41 @@ pub async fn receive(
     if !tickets::queue_exists(config, &to.queue) {
         return Err(MailError::NoSuchQueue(to.queue.clone()));
     }
-    let parsed = parse::parse(raw);
+    Ok(())
+}
+
+/// The queue and action of the first recipient that is one of our queues' addresses.
+fn addressed(config: &Config, m: &Inbound, via: Via) -> Option<Delivery> {
+    m.to.iter().chain(&m.cc).find_map(|rcpt| {
+        config.queues.iter().find_map(|q| {
+            let is = |a: &Option<String>| {
+                a.as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(&rcpt.address))
+            };
+            let action = if is(&q.comment_address) {
+                Action::Comment
+            } else if is(&q.correspond_address) {
+                Action::Correspond
+            } else {
+                return None;
+            };
+            Some(Delivery {
+                queue: q.name.clone(),
+                action,
+                via,
+            })
+        })
+    })
+}
+
+async fn store_and_apply(
+    db: &Db,
+    config: &Config,
+    raw: &[u8],
+    parsed: Option<Inbound>,
+    to: &Delivery,
+    now: Timestamp,
+) -> Result<Receipt, MailError> {
     let message_id = parsed
         .as_ref()
         .map(|p| p.message_id.clone())
@@ -146,7 +207,7 @@ async fn apply_stored(
     let to = Delivery {
         queue: row.queue.clone(),
         action: Action::parse(&row.action).unwrap_or(Action::Correspond),
-        via: super::Via::Api,
+        via: Via::parse(&row.via).unwrap_or(Via::Api),
     };
     let outcome = match parsed {
         None => Outcome::Failed("mail-parser could not read a message in these bytes".into()),

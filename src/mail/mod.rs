@@ -6,6 +6,7 @@ pub mod api;
 pub mod gate;
 pub mod guard;
 mod html;
+pub mod imap;
 pub mod intake;
 pub mod outbox;
 pub mod parse;
@@ -18,7 +19,7 @@ pub mod thread;
 
 use serde::Serialize;
 
-pub use intake::{MailHandler, PROCESS, process, receive, recover, retry};
+pub use intake::{MailHandler, PROCESS, process, receive, receive_addressed, recover, retry};
 pub use store::{MailMessage, by_state};
 
 use crate::db::StoreError;
@@ -63,6 +64,15 @@ impl Via {
             Via::Mailgate => "mailgate",
             Via::Api => "api",
             Via::Imap => "imap",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Via> {
+        match s {
+            "mailgate" => Some(Via::Mailgate),
+            "api" => Some(Via::Api),
+            "imap" => Some(Via::Imap),
+            _ => None,
         }
     }
 }

@@ -123,6 +123,21 @@ colour = "blue"
 from = "not an address"
 smtp_url = "http://relay"
 
+[[mail.imap]]
+url = "imap://"
+username = "u"
+password = "p"
+queue = "Nowhere"
+after = "archive"
+ca_file = "/nonexistent/ca.pem"
+
+[[mail.imap]]
+url = "imaps://mail.example.net"
+username = "u"
+password = "p"
+queue = "Support"
+after = "move"
+
 [[queue]]
 name = "Support"
 sla = "platinum"
@@ -173,6 +188,11 @@ priority = { critical = 7 }
         "colour: unknown key",
         "mail.from:",
         "mail.smtp_url:",
+        "mail.imap[0].url:",
+        "mail.imap[0].after:",
+        "mail.imap[0].ca_file:",
+        "mail.imap[0].queue:",
+        "mail.imap[1].move_to:",
         "queue[0].sla:",
         "calendar[0].timezone:",
         "calendar[0].hours.mon:",

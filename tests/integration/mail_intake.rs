@@ -38,7 +38,7 @@ fn message(from: &str, subject: &str, id: &str, extra: &str, body: &str) -> Stri
     )
 }
 
-async fn history(app: &TestApp, api: &str, id: i64) -> Vec<Value> {
+pub async fn history(app: &TestApp, api: &str, id: i64) -> Vec<Value> {
     let (s, v) = call(
         app,
         api,

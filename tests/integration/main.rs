@@ -13,6 +13,7 @@ mod jobs;
 mod lifecycle;
 mod login;
 mod mail_corpus;
+mod mail_imap;
 mod mail_intake;
 mod mail_out;
 mod openapi;
