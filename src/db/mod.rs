@@ -251,4 +251,24 @@ impl Tx {
             Tx::Postgres(_) => Backend::Postgres,
         }
     }
+
+    /// Marks a point [`Tx::rollback_to`] returns to: work after it can be undone while work
+    /// before it (a stored raw message) commits.
+    pub async fn savepoint(&mut self, name: Savepoint) -> Result<(), StoreError> {
+        self.run(&format!("SAVEPOINT {}", name.0)).await
+    }
+
+    pub async fn rollback_to(&mut self, name: Savepoint) -> Result<(), StoreError> {
+        self.run(&format!("ROLLBACK TO SAVEPOINT {}", name.0)).await
+    }
+
+    async fn run(&mut self, sql: &str) -> Result<(), StoreError> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        on_tx!(self, |c| sqlx::query(sql).execute(c).await.map(|_| ())?);
+        Ok(())
+    }
 }
+
+/// A savepoint's name: a fixed identifier, never text from outside.
+#[derive(Debug, Clone, Copy)]
+pub struct Savepoint(pub &'static str);

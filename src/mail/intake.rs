@@ -1,8 +1,10 @@
-//! The one intake pipeline. Step 1 ([`receive`]) commits the raw message and a job that will
-//! process it; only then is the sender told "stored". Step 2 ([`process`]) turns it into a
-//! ticket change in one transaction with its new state; it runs right away in the request, and
-//! the job runs it again later if the request died half-way (a crash, a database outage). A
-//! message already processed is left alone, so the two never apply it twice.
+//! The one intake pipeline. [`receive`] stores the raw message and applies it to a ticket in
+//! one transaction, the rules behind a savepoint so a message they refuse still commits,
+//! flagged; only after the commit is the sender told "stored". When that transaction fails
+//! for anything but the message's own fault, the message is stored on its own first, with a
+//! backstop job that applies it later if applying it now fails (a crash, a database outage,
+//! a value the database refuses). A message already processed is left alone, so nothing is
+//! ever applied twice.
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -11,7 +13,7 @@ use super::parse::{self, Inbound};
 use super::rules::{Outcome, apply};
 use super::{Action, Delivery, MailError, Receipt, Via, store};
 use crate::config::Config;
-use crate::db::{Db, StoreError};
+use crate::db::{Db, Savepoint, StoreError, Tx};
 use crate::jobs::{JobCtx, JobFailure, JobFuture, JobHandler, JobRow, NewJob, enqueue};
 use crate::tickets;
 
@@ -101,6 +103,11 @@ fn addressed(config: &Config, m: &Inbound, via: Via) -> Option<Delivery> {
     })
 }
 
+/// Stores the message and applies it in one transaction: one commit per message, and the
+/// sender hears "stored" only once both are durable. A rule that refuses the message is rolled
+/// back to the savepoint after the raw message, which commits flagged. If the database refuses
+/// the change itself (a value one backend cannot hold), the message is stored on its own first
+/// and applied after, so the raw message is kept whatever its content does to the rules.
 async fn store_and_apply(
     db: &Db,
     config: &Config,
@@ -113,43 +120,56 @@ async fn store_and_apply(
         .as_ref()
         .map(|p| p.message_id.clone())
         .unwrap_or_else(|| parse::synthetic_id(raw));
+    match at_once(db, config, raw, parsed.as_ref(), &message_id, to, now).await {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            tracing::warn!(error = %e, message_id = %message_id,
+                "storing and applying in one transaction failed; storing the message first");
+            store_first(db, config, raw, parsed, &message_id, to, now).await
+        }
+    }
+}
+
+const RULES: Savepoint = Savepoint("mail_rules");
+
+async fn at_once(
+    db: &Db,
+    config: &Config,
+    raw: &[u8],
+    parsed: Option<&Inbound>,
+    message_id: &str,
+    to: &Delivery,
+    now: Timestamp,
+) -> Result<Receipt, MailError> {
     let mut tx = db.begin().await?;
-    let sha = tickets::attachments::put_blob(&mut tx, raw).await?;
-    let new = store::NewMessage {
-        message_id: &message_id,
-        sha256: &sha,
-        size: i64::try_from(raw.len()).unwrap_or(i64::MAX),
-        via: to.via.as_str(),
-        queue: &to.queue,
-        action: to.action.as_str(),
-        sender: parsed
-            .as_ref()
-            .and_then(|p| p.from.as_ref())
-            .map(|f| f.address.as_str()),
-        subject: parsed.as_ref().map(|p| p.subject.as_str()),
+    let Some(id) = insert_raw(&mut tx, raw, parsed, message_id, to, now).await? else {
+        return duplicate(db, config, tx, message_id, now).await;
     };
-    let Some(id) = store::insert(&mut tx, &new, now).await? else {
-        // The same Message-ID again: answer what the first delivery became, finishing it
-        // first if it was stored but never processed (the MTA retries after a lost answer).
-        let first = store::by_message_id(&mut tx, &message_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        tx.commit().await?;
-        let done = if first.state == "received" {
-            process(db, config, first.id, now).await?
-        } else {
-            Receipt {
-                ticket_id: first.ticket_id,
-                created: false,
-                state: first.state,
-                duplicate: true,
-            }
-        };
-        return Ok(Receipt {
-            duplicate: true,
-            created: false,
-            ..done
-        });
+    tx.savepoint(RULES).await?;
+    let outcome = match parsed {
+        None => Outcome::Failed(UNREADABLE.into()),
+        Some(m) => apply(&mut tx, config, m, to, now).await?,
+    };
+    let receipt = finish(&mut tx, id, outcome, now).await?;
+    tx.commit().await?;
+    tracing::info!(mail_id = id, message_id = %message_id, queue = %to.queue, state = %receipt.state, "mail stored");
+    Ok(receipt)
+}
+
+/// The two-step way: the raw message and a backstop job commit first, then the rules run in a
+/// transaction of their own (and the job runs them again if that one fails).
+async fn store_first(
+    db: &Db,
+    config: &Config,
+    raw: &[u8],
+    parsed: Option<Inbound>,
+    message_id: &str,
+    to: &Delivery,
+    now: Timestamp,
+) -> Result<Receipt, MailError> {
+    let mut tx = db.begin().await?;
+    let Some(id) = insert_raw(&mut tx, raw, parsed.as_ref(), message_id, to, now).await? else {
+        return duplicate(db, config, tx, message_id, now).await;
     };
     let job = NewJob {
         run_at: now.saturating_add(BACKSTOP).unwrap_or(now),
@@ -159,8 +179,114 @@ async fn store_and_apply(
     enqueue(&mut tx, &job, config.jobs.max_attempts, now).await?;
     tx.commit().await?;
     tracing::info!(mail_id = id, message_id = %message_id, queue = %to.queue, "mail stored");
-    apply_stored(db, config, id, Some(parsed), now).await
+    Ok(applied_later(
+        id,
+        apply_stored(db, config, id, Some(parsed), now).await,
+    ))
 }
+
+/// The answer for a message that is stored: applying it may have failed, but the backstop
+/// job will do it, so the sender must not send it again.
+fn applied_later(id: i64, r: Result<Receipt, MailError>) -> Receipt {
+    r.unwrap_or_else(|e| {
+        tracing::warn!(mail_id = id, error = %e, "mail stored; applying it failed, the job will try again");
+        Receipt {
+            ticket_id: None,
+            created: false,
+            state: "received".into(),
+            duplicate: false,
+        }
+    })
+}
+
+/// Stores the raw bytes and their row; `None` when the Message-ID is stored already.
+async fn insert_raw(
+    tx: &mut Tx,
+    raw: &[u8],
+    parsed: Option<&Inbound>,
+    message_id: &str,
+    to: &Delivery,
+    now: Timestamp,
+) -> Result<Option<i64>, StoreError> {
+    let sha = tickets::attachments::put_blob(tx, raw).await?;
+    let new = store::NewMessage {
+        message_id,
+        sha256: &sha,
+        size: i64::try_from(raw.len()).unwrap_or(i64::MAX),
+        via: to.via.as_str(),
+        queue: &to.queue,
+        action: to.action.as_str(),
+        sender: parsed
+            .and_then(|p| p.from.as_ref())
+            .map(|f| f.address.as_str()),
+        subject: parsed.map(|p| p.subject.as_str()),
+    };
+    store::insert(tx, &new, now).await
+}
+
+/// The same Message-ID again: answers what the first delivery became, finishing it first if
+/// it was stored but never processed (the MTA retries after a lost answer).
+async fn duplicate(
+    db: &Db,
+    config: &Config,
+    mut tx: Tx,
+    message_id: &str,
+    now: Timestamp,
+) -> Result<Receipt, MailError> {
+    let first = store::by_message_id(&mut tx, message_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    tx.commit().await?;
+    let done = if first.state == "received" {
+        applied_later(first.id, process(db, config, first.id, now).await)
+    } else {
+        Receipt {
+            ticket_id: first.ticket_id,
+            created: false,
+            state: first.state,
+            duplicate: true,
+        }
+    };
+    Ok(Receipt {
+        duplicate: true,
+        created: false,
+        ..done
+    })
+}
+
+/// Records what the rules made of message `id`. A message they refused keeps nothing of what
+/// they did: the transaction goes back to [`RULES`] first.
+async fn finish(
+    tx: &mut Tx,
+    id: i64,
+    outcome: Outcome,
+    now: Timestamp,
+) -> Result<Receipt, MailError> {
+    let (state, reason) = match outcome {
+        Outcome::Ticket { id: t, created } => {
+            store::finish(tx, id, "processed", None, Some((t, created)), now).await?;
+            return Ok(Receipt {
+                ticket_id: Some(t),
+                created,
+                state: "processed".into(),
+                duplicate: false,
+            });
+        }
+        Outcome::Ignored(r) => ("ignored", r),
+        Outcome::Failed(r) => ("failed", r),
+    };
+    tx.rollback_to(RULES).await?;
+    store::finish(tx, id, state, Some(&reason), None, now).await?;
+    tracing::warn!(mail_id = id, state, reason = %reason, "mail not applied to a ticket");
+    Ok(Receipt {
+        ticket_id: None,
+        created: false,
+        state: state.into(),
+        duplicate: false,
+    })
+}
+
+const UNREADABLE: &str = "mail-parser could not read a message in these bytes";
 
 /// Processes stored message `id` if it still waits; answers what became of it. A failure of
 /// the message itself (unreadable, no sender, a rule refusing it) is recorded as `failed` with
@@ -209,36 +335,14 @@ async fn apply_stored(
         action: Action::parse(&row.action).unwrap_or(Action::Correspond),
         via: Via::parse(&row.via).unwrap_or(Via::Api),
     };
+    tx.savepoint(RULES).await?;
     let outcome = match parsed {
-        None => Outcome::Failed("mail-parser could not read a message in these bytes".into()),
+        None => Outcome::Failed(UNREADABLE.into()),
         Some(m) => apply(&mut tx, config, &m, &to, now).await?,
     };
-    let (state, reason) = match outcome {
-        Outcome::Ticket { id: t, created } => {
-            store::finish(&mut tx, id, "processed", None, Some((t, created)), now).await?;
-            tx.commit().await?;
-            return Ok(Receipt {
-                ticket_id: Some(t),
-                created,
-                state: "processed".into(),
-                duplicate: false,
-            });
-        }
-        Outcome::Ignored(r) => ("ignored", r),
-        Outcome::Failed(r) => ("failed", r),
-    };
-    // Nothing of a half-applied message stays: roll its changes back, then flag it.
-    drop(tx);
-    let mut tx = db.begin().await?;
-    store::finish(&mut tx, id, state, Some(&reason), None, now).await?;
+    let receipt = finish(&mut tx, id, outcome, now).await?;
     tx.commit().await?;
-    tracing::warn!(mail_id = id, state, reason = %reason, "mail not applied to a ticket");
-    Ok(Receipt {
-        ticket_id: None,
-        created: false,
-        state: state.into(),
-        duplicate: false,
-    })
+    Ok(receipt)
 }
 
 /// Processes every message stored but not processed: after a crash between storing and

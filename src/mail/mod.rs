@@ -92,8 +92,9 @@ pub struct Receipt {
     pub ticket_id: Option<i64>,
     /// Whether the message opened that ticket.
     pub created: bool,
-    /// `processed`, `ignored` (a loop, a bounce we cannot place), or `failed` (kept and
-    /// flagged for an admin; nothing is lost).
+    /// `processed`, `ignored` (a loop, a bounce we cannot place), `failed` (kept and flagged
+    /// for an admin; nothing is lost), or `received` (stored; applying it failed for now and a
+    /// job will do it: the sender need not send it again).
     pub state: String,
     /// The same Message-ID was delivered before: this delivery changed nothing.
     pub duplicate: bool,

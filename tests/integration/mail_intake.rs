@@ -609,3 +609,118 @@ async fn mail_stored_but_not_processed_is_processed_at_start_up() {
         "no request and no 30-second backstop needed: start-up finishes it"
     );
 }
+
+#[tokio::test]
+async fn a_message_with_bytes_a_database_cannot_hold_is_stored_and_applied() {
+    // PostgreSQL text cannot hold NUL; a sender may still put one in a header or a body.
+    let (app, mail, api) = mail_app().await;
+    let raw = message(
+        "ann@acme.example",
+        "nul\u{0}in the subject",
+        "nul@acme.example",
+        "",
+        "body with a NUL \u{0} byte",
+    );
+    let (s, v) = post_mail(&app, &mail, "queue=Support", &raw).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert!(
+        ["processed", "received", "failed"].contains(&v["state"].as_str().unwrap()),
+        "{v}"
+    );
+    // Stored either way: the same Message-ID again is a duplicate, never a new ticket.
+    let (s, again) = post_mail(&app, &mail, "queue=Support", &raw).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{again}");
+    assert_eq!(again["duplicate"], true, "{again}");
+    if let Some(id) = v["ticket_id"].as_i64() {
+        let h = history(&app, &api, id).await;
+        assert!(
+            h[0]["body"].as_str().unwrap().contains("body with a NUL"),
+            "{h:?}"
+        );
+    }
+}
+
+/// Runs statements on the app's database: `sqlite` or `postgres`, whichever it is.
+async fn exec(app: &TestApp, sqlite: &[&str], postgres: &[&str]) {
+    match app.db.pool().await {
+        opsdesk::db::Db::Sqlite(p) => {
+            for q in sqlite {
+                sqlx::query(sqlx::AssertSqlSafe(*q))
+                    .execute(&*p)
+                    .await
+                    .unwrap();
+            }
+        }
+        opsdesk::db::Db::Postgres(p) => {
+            for q in postgres {
+                sqlx::query(sqlx::AssertSqlSafe(*q))
+                    .execute(&p)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_message_whose_ticket_the_database_refuses_is_kept_and_applied_later() {
+    let (app, mail, api) = mail_app().await;
+    // A database that refuses the ticket change (as it would a value it cannot hold).
+    exec(
+        &app,
+        &[
+            "CREATE TRIGGER poison BEFORE INSERT ON tickets WHEN NEW.subject LIKE '%poison%' \
+           BEGIN SELECT RAISE(ABORT, 'poisoned subject'); END",
+        ],
+        &[
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.subject LIKE '%poison%' THEN RAISE EXCEPTION 'poisoned subject'; END IF; \
+             RETURN NEW; END $$",
+            "CREATE TRIGGER poison BEFORE INSERT ON tickets FOR EACH ROW EXECUTE FUNCTION poison()",
+        ],
+    )
+    .await;
+    let raw = message(
+        "ann@acme.example",
+        "poison pill",
+        "poison@acme.example",
+        "",
+        "x",
+    );
+    let (s, v) = post_mail(&app, &mail, "queue=Support", &raw).await;
+    assert_eq!(
+        s,
+        StatusCode::ACCEPTED,
+        "stored, so the sender is done: {v}"
+    );
+    assert_eq!(v["state"], "received", "{v}");
+    assert_eq!(v["ticket_id"], Value::Null, "{v}");
+    assert!(app.log_text().contains("storing the message first"));
+
+    // The sender's retry is the same message, not a second one.
+    let (_, again) = post_mail(&app, &mail, "queue=Support", &raw).await;
+    assert_eq!(again["duplicate"], true, "{again}");
+    assert_eq!(again["state"], "received", "{again}");
+
+    // Once the database takes it, the next attempt applies it, once.
+    exec(
+        &app,
+        &["DROP TRIGGER poison"],
+        &["DROP TRIGGER poison ON tickets"],
+    )
+    .await;
+    let (_, later) = post_mail(&app, &mail, "queue=Support", &raw).await;
+    assert_eq!(later["state"], "processed", "{later}");
+    let id = later["ticket_id"].as_i64().unwrap();
+    let h = history(&app, &api, id).await;
+    assert_eq!(h.len(), 1, "{h:?}");
+    let (_, found) = call(
+        &app,
+        &api,
+        Method::GET,
+        "/api/v1/tickets?query=Subject%20LIKE%20%27poison%27",
+        None,
+    )
+    .await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
+}
