@@ -79,10 +79,29 @@ pub struct JobCtx {
     pub clock: crate::clock::SharedClock,
 }
 
+pub type BatchFuture<'a> = Pin<Box<dyn Future<Output = Vec<Result<(), JobFailure>>> + Send + 'a>>;
+
 /// One kind of background work.
 pub trait JobHandler: Send + Sync {
     fn kind(&self) -> &'static str;
     fn run<'a>(&'a self, ctx: &'a JobCtx, job: &'a JobRow) -> JobFuture<'a>;
+
+    /// How many due jobs of this kind one claim may take. More than one suits work where the
+    /// claim and the bookkeeping cost more than the job (handing a message to a relay).
+    fn batch(&self) -> usize {
+        1
+    }
+
+    /// Runs a claimed batch; answers one result per job, in order. By default one by one.
+    fn run_batch<'a>(&'a self, ctx: &'a JobCtx, jobs: &'a [JobRow]) -> BatchFuture<'a> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                out.push(self.run(ctx, job).await);
+            }
+            out
+        })
+    }
 }
 
 /// The handlers a node knows, by kind.

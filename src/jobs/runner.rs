@@ -9,7 +9,8 @@ use futures_util::FutureExt;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{Notify, watch};
 
-use super::{JobCtx, JobFailure, Registry, backoff, store};
+use super::store::{self, Settle};
+use super::{JobCtx, JobFailure, Registry, backoff};
 use crate::db::StoreError;
 
 /// What one turn of the runner did.
@@ -34,6 +35,27 @@ pub enum Outcome {
     LostLease {
         id: i64,
     },
+    /// A batch of one kind, one outcome per job.
+    Batch(Vec<Outcome>),
+}
+
+/// How one job's result is recorded: done, or queued again after a backoff, or dead when it
+/// cannot succeed or has had its attempts.
+fn settlement(job: &store::JobRow, result: &Result<(), JobFailure>, now: Timestamp) -> Settle {
+    let Err(failure) = result else {
+        return Settle::Done;
+    };
+    let attempt = u32::try_from(job.attempts).unwrap_or(u32::MAX);
+    let dead = matches!(failure, JobFailure::Permanent(_)) || job.attempts >= job.max_attempts;
+    let wait = backoff(attempt, rand::random::<f64>());
+    let run_at = now
+        .saturating_add(SignedDuration::try_from(wait).unwrap_or(SignedDuration::from_secs(3600)))
+        .unwrap_or(now);
+    Settle::Failed {
+        error: failure.to_string(),
+        run_at,
+        dead,
+    }
 }
 
 #[derive(Clone)]
@@ -60,81 +82,87 @@ impl Runner {
         &self.worker_id
     }
 
+    /// Claims the next due job (with more of its kind when its handler takes batches), runs
+    /// it, and records how it ended.
     #[tracing::instrument(skip_all, fields(worker = %self.worker_id))]
     pub async fn try_run_one(&self) -> Result<Outcome, StoreError> {
         let now = self.ctx.clock.now();
         let lease = SignedDuration::try_from(self.lease).unwrap_or(SignedDuration::from_secs(300));
         let lease_until = now.saturating_add(lease).unwrap_or(now);
-        let Some(job) = store::claim(&self.ctx.db, &self.worker_id, now, lease_until).await? else {
+        let registry = &self.registry;
+        let jobs = store::claim(&self.ctx.db, &self.worker_id, now, lease_until, |kind| {
+            registry.get(kind).map_or(1, |h| h.batch().max(1))
+        })
+        .await?;
+        let Some(first) = jobs.first() else {
             return Ok(Outcome::Idle);
         };
-        let span =
-            tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
-        let result = match self.registry.get(&job.kind) {
-            Some(handler) => AssertUnwindSafe(handler.run(&self.ctx, &job))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| Err(JobFailure::Retry("the handler panicked".into()))),
+        let kind = first.kind.clone();
+        let results = match self.registry.get(&kind) {
+            Some(handler) => {
+                let mut r = AssertUnwindSafe(handler.run_batch(&self.ctx, &jobs))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_default();
+                // A handler that panicked, or answered for fewer jobs than it was given.
+                r.resize_with(jobs.len(), || {
+                    Err(JobFailure::Retry("the handler panicked".into()))
+                });
+                r
+            }
             // Another node may run newer code that knows this kind: leave it for a while.
-            None => Err(JobFailure::Retry(format!(
-                "no handler for job kind {} on this node",
-                job.kind
-            ))),
+            None => jobs
+                .iter()
+                .map(|_| {
+                    Err(JobFailure::Retry(format!(
+                        "no handler for job kind {kind} on this node"
+                    )))
+                })
+                .collect(),
         };
         let now = self.ctx.clock.now();
-        let _enter = span.enter();
-        match result {
-            Ok(()) => {
-                if store::finish(&self.ctx.db, job.id, &self.worker_id, now).await? {
+        let ends: Vec<(i64, Settle)> = jobs
+            .iter()
+            .zip(&results)
+            .map(|(job, result)| (job.id, settlement(job, result, now)))
+            .collect();
+        let held = store::settle(&self.ctx.db, &self.worker_id, &ends, now).await?;
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for ((job, (_, end)), held) in jobs.iter().zip(&ends).zip(held) {
+            let span =
+                tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
+            let _enter = span.enter();
+            outcomes.push(match end {
+                _ if !held => Outcome::LostLease { id: job.id },
+                Settle::Done => {
                     tracing::debug!("job done");
-                    Ok(Outcome::Done {
+                    Outcome::Done {
                         id: job.id,
-                        kind: job.kind,
-                    })
-                } else {
-                    Ok(Outcome::LostLease { id: job.id })
+                        kind: job.kind.clone(),
+                    }
                 }
-            }
-            Err(failure) => {
-                let attempt = u32::try_from(job.attempts).unwrap_or(u32::MAX);
-                let dead =
-                    matches!(failure, JobFailure::Permanent(_)) || job.attempts >= job.max_attempts;
-                let wait = backoff(attempt, rand::random::<f64>());
-                let at = now
-                    .saturating_add(
-                        SignedDuration::try_from(wait).unwrap_or(SignedDuration::from_secs(3600)),
-                    )
-                    .unwrap_or(now);
-                let message = failure.to_string();
-                if !store::fail(
-                    &self.ctx.db,
-                    job.id,
-                    &self.worker_id,
-                    &message,
-                    at,
-                    dead,
-                    now,
-                )
-                .await?
-                {
-                    return Ok(Outcome::LostLease { id: job.id });
-                }
-                if dead {
-                    tracing::error!(error = %message, "job failed for the last time; it is now a dead letter");
-                    Ok(Outcome::Dead {
+                Settle::Failed { error, dead: true, .. } => {
+                    tracing::error!(error = %error, "job failed for the last time; it is now a dead letter");
+                    Outcome::Dead {
                         id: job.id,
-                        kind: job.kind,
-                    })
-                } else {
-                    tracing::warn!(error = %message, retry_at = %at, "job failed; will retry");
-                    Ok(Outcome::Retrying {
-                        id: job.id,
-                        kind: job.kind,
-                        at,
-                    })
+                        kind: job.kind.clone(),
+                    }
                 }
-            }
+                Settle::Failed { error, run_at, .. } => {
+                    tracing::warn!(error = %error, retry_at = %run_at, "job failed; will retry");
+                    Outcome::Retrying {
+                        id: job.id,
+                        kind: job.kind.clone(),
+                        at: *run_at,
+                    }
+                }
+            });
         }
+        Ok(if outcomes.len() == 1 {
+            outcomes.remove(0)
+        } else {
+            Outcome::Batch(outcomes)
+        })
     }
 
     /// Works until `shutdown` turns true; the job in hand is always finished first.

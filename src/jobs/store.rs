@@ -70,93 +70,121 @@ pub(super) async fn insert(
 }
 
 /// Takes the next due job (or one whose lease ran out) and leases it to `worker` until
-/// `lease_until`, counting the attempt.
+/// `lease_until`, counting the attempt; then, when `batch` of its kind is more than one, up to
+/// that many due jobs of the same kind in the same transaction (one claim for a batch).
 pub(super) async fn claim(
     db: &Db,
     worker: &str,
     now: Timestamp,
     lease_until: Timestamp,
-) -> Result<Option<JobRow>, StoreError> {
+    batch: impl Fn(&str) -> usize,
+) -> Result<Vec<JobRow>, StoreError> {
     let mut tx = db.begin().await?;
-    let row: Option<JobRow> = match &mut tx {
-        Tx::Postgres(t) => sqlx::query_as(concat!(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, \
-             locked_until = $3, updated_at = $2 \
-             WHERE id = (SELECT id FROM jobs \
-                 WHERE (state = 'queued' AND run_at <= $2) OR (state = 'running' AND locked_until <= $2) \
-                 ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-             RETURNING ", job_columns!()),
-        )
-        .bind(worker)
-        .bind(Ts(now))
-        .bind(Ts(lease_until))
-        .fetch_optional(&mut **t)
-        .await?,
-        Tx::Sqlite(t) => sqlx::query_as(concat!(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, \
-             locked_until = $3, updated_at = $2 \
-             WHERE id = (SELECT id FROM jobs \
-                 WHERE (state = 'queued' AND run_at <= $2) OR (state = 'running' AND locked_until <= $2) \
-                 ORDER BY run_at, id LIMIT 1) \
-             RETURNING ", job_columns!()),
-        )
-        .bind(worker)
-        .bind(Ts(now))
-        .bind(Ts(lease_until))
-        .fetch_optional(&mut *t.tx)
-        .await?,
+    let skip_locked = match tx.backend() {
+        crate::db::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        crate::db::Backend::Sqlite => "",
     };
+    let due = "((state = 'queued' AND run_at <= $2) OR (state = 'running' AND locked_until <= $2))";
+    let lease = "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, \
+                 locked_until = $3, updated_at = $2";
+    let first_sql = format!(
+        "{lease} WHERE id = (SELECT id FROM jobs WHERE {due} ORDER BY run_at, id LIMIT 1{skip_locked}) \
+         RETURNING {}",
+        job_columns!()
+    );
+    let first: Option<JobRow> = on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(first_sql))
+        .bind(worker)
+        .bind(Ts(now))
+        .bind(Ts(lease_until))
+        .fetch_optional(c)
+        .await?);
+    let Some(first) = first else {
+        tx.commit().await?;
+        return Ok(Vec::new());
+    };
+    let more = i64::try_from(batch(&first.kind).saturating_sub(1)).unwrap_or(0);
+    let mut rows = vec![first];
+    if more > 0 {
+        let more_sql = format!(
+            "{lease} WHERE id IN (SELECT id FROM jobs WHERE kind = $4 AND {due} \
+             ORDER BY run_at, id LIMIT $5{skip_locked}) RETURNING {}",
+            job_columns!()
+        );
+        let kind = rows[0].kind.clone();
+        let mut others: Vec<JobRow> =
+            on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(more_sql))
+                .bind(worker)
+                .bind(Ts(now))
+                .bind(Ts(lease_until))
+                .bind(&kind)
+                .bind(more)
+                .fetch_all(c)
+                .await?);
+        others.sort_by_key(|j| j.id);
+        rows.extend(others);
+    }
     tx.commit().await?;
-    Ok(row)
+    Ok(rows)
 }
 
-/// Marks done; only the lease holder may (a worker whose lease was taken over loses the race).
-pub(super) async fn finish(
-    db: &Db,
-    id: i64,
-    worker: &str,
-    now: Timestamp,
-) -> Result<bool, StoreError> {
-    let n = on_pool!(db, |p| {
-        sqlx::query(
-        "UPDATE jobs SET state = 'done', locked_by = NULL, locked_until = NULL, last_error = NULL, \
-         updated_at = $3, finished_at = $3 WHERE id = $1 AND locked_by = $2 AND state = 'running'"
-    )
-    .bind(id)
-    .bind(worker)
-    .bind(Ts(now))
-    .execute(p)
-    .await?
-    .rows_affected()
-    });
-    Ok(n > 0)
+/// How a claimed job ended.
+#[derive(Debug, Clone)]
+pub(super) enum Settle {
+    Done,
+    /// Queued again at `run_at`, or buried as dead.
+    Failed {
+        error: String,
+        run_at: Timestamp,
+        dead: bool,
+    },
 }
 
-/// Reschedules at `run_at`, or buries it as dead when `dead` is set.
-pub(super) async fn fail(
+/// Records how each job ended, all in one transaction; answers, per job, whether `worker`
+/// still held it (a worker whose lease was taken over loses the race).
+pub(super) async fn settle(
     db: &Db,
-    id: i64,
     worker: &str,
-    error: &str,
-    run_at: Timestamp,
-    dead: bool,
+    ends: &[(i64, Settle)],
     now: Timestamp,
-) -> Result<bool, StoreError> {
-    let state = if dead { "dead" } else { "queued" };
-    let n = on_pool!(db, |p| sqlx::query(
-        "UPDATE jobs SET state = $4, locked_by = NULL, locked_until = NULL, last_error = $3, \
-         run_at = $5, updated_at = $6 WHERE id = $1 AND locked_by = $2 AND state = 'running'"
-    )
-    .bind(id)
-    .bind(worker)
-    .bind(error)
-    .bind(state)
-    .bind(Ts(run_at))
-    .bind(Ts(now))
-    .execute(p)
-    .await?
-    .rows_affected());
-    Ok(n > 0)
+) -> Result<Vec<bool>, StoreError> {
+    let mut tx = db.begin().await?;
+    let mut held = Vec::with_capacity(ends.len());
+    for (id, end) in ends {
+        let n = match end {
+            Settle::Done => on_tx!(&mut tx, |c| sqlx::query(
+                "UPDATE jobs SET state = 'done', locked_by = NULL, locked_until = NULL, \
+                 last_error = NULL, updated_at = $3, finished_at = $3 \
+                 WHERE id = $1 AND locked_by = $2 AND state = 'running'"
+            )
+            .bind(id)
+            .bind(worker)
+            .bind(Ts(now))
+            .execute(c)
+            .await?
+            .rows_affected()),
+            Settle::Failed {
+                error,
+                run_at,
+                dead,
+            } => on_tx!(&mut tx, |c| sqlx::query(
+                "UPDATE jobs SET state = $4, locked_by = NULL, locked_until = NULL, \
+                 last_error = $3, run_at = $5, updated_at = $6 \
+                 WHERE id = $1 AND locked_by = $2 AND state = 'running'"
+            )
+            .bind(id)
+            .bind(worker)
+            .bind(error)
+            .bind(if *dead { "dead" } else { "queued" })
+            .bind(Ts(*run_at))
+            .bind(Ts(now))
+            .execute(c)
+            .await?
+            .rows_affected()),
+        };
+        held.push(n > 0);
+    }
+    tx.commit().await?;
+    Ok(held)
 }
 
 pub(super) async fn depth(db: &Db) -> Result<QueueDepth, StoreError> {

@@ -377,3 +377,110 @@ async fn the_admin_sees_dead_letters_and_retries_one_from_the_browser() {
         "a job that is not dead cannot be retried"
     );
 }
+
+/// Takes batches of `size`; fails the jobs whose payload says `fail`.
+struct Batched {
+    size: usize,
+    batches: Arc<Mutex<Vec<Vec<i64>>>>,
+}
+
+impl JobHandler for Batched {
+    fn kind(&self) -> &'static str {
+        "test.batched"
+    }
+    fn run<'a>(&'a self, _: &'a JobCtx, job: &'a JobRow) -> JobFuture<'a> {
+        Box::pin(async move {
+            if job.payload.contains("fail") {
+                Err(JobFailure::Retry("this one is down".into()))
+            } else {
+                Ok(())
+            }
+        })
+    }
+    fn batch(&self) -> usize {
+        self.size
+    }
+    fn run_batch<'a>(&'a self, c: &'a JobCtx, jobs: &'a [JobRow]) -> jobs::BatchFuture<'a> {
+        self.batches
+            .lock()
+            .unwrap()
+            .push(jobs.iter().map(|j| j.id).collect());
+        Box::pin(async move {
+            let mut out = Vec::new();
+            for j in jobs {
+                out.push(self.run(c, j).await);
+            }
+            out
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_batching_handler_gets_due_jobs_of_its_kind_in_one_claim_each_settled_alone() {
+    let (_t, db, clock) = setup().await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let mut tx = db.begin().await.unwrap();
+        let payload = if i == 1 {
+            serde_json::json!({"fail": true})
+        } else {
+            serde_json::json!({"n": i})
+        };
+        let id = jobs::enqueue(
+            &mut tx,
+            &NewJob::now("test.batched", payload, clock.now()),
+            5,
+            clock.now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        tx.commit().await.unwrap();
+        ids.push(id);
+    }
+    // A job of another kind in between is not swept into the batch.
+    let other = enqueue(&db, &clock, 5).await;
+    let batches = Arc::new(Mutex::new(Vec::new()));
+    let (flaky, _) = flaky(0, false);
+    let r = Runner::new(
+        JobCtx {
+            db: db.clone(),
+            clock: Arc::new(clock.clone()),
+        },
+        Registry::default().with(flaky).with(Batched {
+            size: 3,
+            batches: batches.clone(),
+        }),
+        "w1".into(),
+        Duration::from_secs(60),
+    );
+    let Outcome::Batch(first) = r.try_run_one().await.unwrap() else {
+        panic!("a batch");
+    };
+    assert_eq!(first.len(), 3);
+    assert!(matches!(first[0], Outcome::Done { id, .. } if id == ids[0]));
+    assert!(
+        matches!(first[1], Outcome::Retrying { id, .. } if id == ids[1]),
+        "the failing job is retried alone: {first:?}"
+    );
+    assert!(matches!(first[2], Outcome::Done { id, .. } if id == ids[2]));
+    let Outcome::Batch(second) = r.try_run_one().await.unwrap() else {
+        panic!("a second batch");
+    };
+    assert_eq!(second.len(), 3);
+    // The last job of its kind comes alone; then the other kind's job, then nothing.
+    assert!(matches!(r.try_run_one().await.unwrap(), Outcome::Done { id, .. } if id == ids[6]));
+    assert_eq!(
+        r.try_run_one().await.unwrap(),
+        Outcome::Done {
+            id: other,
+            kind: "test.flaky".into()
+        }
+    );
+    assert_eq!(r.try_run_one().await.unwrap(), Outcome::Idle);
+    let seen = batches.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        vec![ids[0..3].to_vec(), ids[3..6].to_vec(), vec![ids[6]]]
+    );
+}
