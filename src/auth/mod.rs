@@ -12,8 +12,8 @@ pub mod tokens;
 mod users;
 
 pub use users::{
-    NewUser, Role, User, UserError, Username, count_users, create_user, find_user, find_user_in,
-    list_users, staff_by_email, user_by_id,
+    NewUser, Role, Sender, User, UserError, Username, count_users, create_user, find_user,
+    find_user_in, list_users, mail_sender, staff_by_email, user_by_id,
 };
 
 use jiff::Timestamp;

@@ -135,6 +135,99 @@ pub async fn staff_by_email(tx: &mut Tx, email: &str) -> Result<Option<User>, St
         .find(|u| u.role.is_staff()))
 }
 
+/// Who sent a message, as the mail rules need to know them.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    /// The enabled admin or agent with this address: mail from them is staff correspondence.
+    pub staff: Option<User>,
+    /// The customer the sender belongs to: their contact's customer, else the customer whose
+    /// mail domain the address has.
+    pub customer: Option<String>,
+    /// A contact was created for the address just now.
+    pub new_contact: bool,
+}
+
+/// The person behind mail from `email`. Somebody nobody knows becomes a contact (CONTRACT §6):
+/// a user of role customer with no password, so nobody can sign in as them until an admin
+/// sets one or a directory vouches for them, attached to the customer whose mail domain the
+/// address has (none when no customer has it). `remember` = false looks only (automatic mail,
+/// list traffic: those are not people to keep).
+pub async fn mail_sender(
+    tx: &mut Tx,
+    email: &str,
+    name: Option<&str>,
+    remember: bool,
+    now: Timestamp,
+) -> Result<Sender, StoreError> {
+    let known = store::users::all_by_email_in(tx, email).await?;
+    let staff = known
+        .iter()
+        .find(|u| u.role.is_staff() && !u.disabled)
+        .cloned();
+    let customer = match known.iter().find_map(|u| u.customer_code.clone()) {
+        Some(c) => Some(c),
+        None => crate::customers::code_by_email_domain(tx, email).await?,
+    };
+    if !known.is_empty() || !remember {
+        return Ok(Sender {
+            staff,
+            customer,
+            new_contact: false,
+        });
+    }
+    let customer_id = match &customer {
+        Some(code) => crate::customers::id_by_code(tx, code).await?,
+        None => None,
+    };
+    let new = NewUser {
+        username: free_username(tx, email).await?,
+        email: email.to_owned(),
+        name: name
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(email)
+            .to_owned(),
+        role: Role::Customer,
+        customer_code: customer.clone(),
+        password_hash: None,
+    };
+    store::users::insert(tx, &new, customer_id, now).await?;
+    Ok(Sender {
+        staff: None,
+        customer,
+        new_contact: true,
+    })
+}
+
+/// A username for a new contact: the address itself when it is a valid, free username, else
+/// its valid characters, with `-2`, `-3` … until one is free.
+async fn free_username(tx: &mut Tx, email: &str) -> Result<Username, StoreError> {
+    let ok = |c: &char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
+    let base: String = email.to_lowercase().chars().filter(ok).take(56).collect();
+    let base = if base.is_empty() {
+        "contact".to_owned()
+    } else {
+        base
+    };
+    for n in 1u32.. {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        let Ok(u) = Username::parse(&candidate) else {
+            continue;
+        };
+        if store::users::by_username_in(tx, u.as_str())
+            .await?
+            .is_none()
+        {
+            return Ok(u);
+        }
+    }
+    Err(StoreError::NotFound)
+}
+
 pub async fn user_by_id(db: &Db, id: i64) -> Result<Option<User>, StoreError> {
     store::users::by_id(db, id).await
 }

@@ -103,6 +103,14 @@ pub async fn by_email_domain(
     store::by_domain(tx, &domain.trim().to_ascii_lowercase()).await
 }
 
+/// The code of the customer whose mail domain is the domain of `email`, if one is.
+pub async fn code_by_email_domain(tx: &mut Tx, email: &str) -> Result<Option<String>, StoreError> {
+    let Some((_, domain)) = email.rsplit_once('@') else {
+        return Ok(None);
+    };
+    store::code_by_domain(tx, &domain.trim().to_ascii_lowercase()).await
+}
+
 pub async fn id_by_code(tx: &mut Tx, code: &str) -> Result<Option<i64>, StoreError> {
     store::id_by_code(tx, code).await
 }

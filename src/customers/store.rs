@@ -72,3 +72,18 @@ pub(super) async fn by_domain(
     .await?
     }))
 }
+
+pub(super) async fn code_by_domain(
+    tx: &mut Tx,
+    domain: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT c.code FROM customers c JOIN customer_domains d ON d.customer_id = c.id \
+             WHERE d.domain = $1",
+        )
+        .bind(domain)
+        .fetch_optional(conn)
+        .await?
+    }))
+}

@@ -48,7 +48,16 @@ pub(super) async fn apply(
         return bounce(tx, config, m, dsn, now).await;
     }
 
-    let staff = crate::auth::staff_by_email(tx, &from.address).await?;
+    let sender = crate::auth::mail_sender(
+        tx,
+        &from.address,
+        from.name.as_deref(),
+        guard::automatic(m).is_none(),
+        now,
+    )
+    .await?;
+    let staff = sender.staff;
+    let customer = sender.customer;
     let actor = staff
         .as_ref()
         .map(|u| u.username.as_str().to_owned())
@@ -75,7 +84,7 @@ pub(super) async fn apply(
     };
 
     if let Some(t) = existing {
-        if related(tx, &t, &from.address, staff.is_some()).await? {
+        if related(&t, &from.address, staff.is_some(), customer.as_deref()) {
             let kind = match to.action {
                 Action::Correspond => ReplyKind::Correspond,
                 Action::Comment => ReplyKind::Comment,
@@ -102,35 +111,37 @@ pub(super) async fn apply(
             return Ok(Outcome::Ticket { id, created: false });
         }
         // A stranger naming someone else's ticket: a new ticket of their own, linked.
-        return open(tx, ctx, config, m, to, Some(t.id), now).await;
+        let opening = Opening {
+            customer,
+            refers_to: Some(t.id),
+        };
+        return open(tx, ctx, config, m, to, opening, now).await;
     }
-    open(tx, ctx, config, m, to, None, now).await
+    let opening = Opening {
+        customer,
+        refers_to: None,
+    };
+    open(tx, ctx, config, m, to, opening, now).await
 }
 
 /// Whether the sender may add to ticket `t`: its requestors and Cc, staff, or someone of the
-/// ticket's customer (their mail domain).
-async fn related(
-    tx: &mut Tx,
-    t: &tickets::Ticket,
-    sender: &str,
-    is_staff: bool,
-) -> Result<bool, StoreError> {
-    if is_staff
+/// ticket's customer (a contact of it, or an address at its mail domain).
+fn related(t: &tickets::Ticket, sender: &str, is_staff: bool, customer: Option<&str>) -> bool {
+    is_staff
         || t.requestors
             .iter()
             .chain(&t.cc)
             .chain(&t.admincc)
             .any(|w| w.eq_ignore_ascii_case(sender))
-    {
-        return Ok(true);
-    }
-    let Some(code) = &t.customer else {
-        return Ok(false);
-    };
-    let Some((their, _)) = crate::customers::by_email_domain(tx, sender).await? else {
-        return Ok(false);
-    };
-    Ok(crate::customers::id_by_code(tx, code).await? == Some(their))
+        || (customer.is_some() && t.customer.as_deref() == customer)
+}
+
+/// What a new ticket opened by mail starts with besides the message.
+struct Opening {
+    /// The sender's customer (their contact's, or their mail domain's).
+    customer: Option<String>,
+    /// The ticket the message named but may not add to.
+    refers_to: Option<i64>,
 }
 
 async fn open(
@@ -139,7 +150,10 @@ async fn open(
     config: &Config,
     m: &Inbound,
     to: &Delivery,
-    refers_to: Option<i64>,
+    Opening {
+        customer,
+        refers_to,
+    }: Opening,
     now: Timestamp,
 ) -> Result<Outcome, StoreError> {
     let Some(from) = m.from.as_ref() else {
@@ -156,7 +170,7 @@ async fn open(
         body_format: "text",
         requestors: vec![from.address.clone()],
         priority: None,
-        customer: None,
+        customer,
         source: Source::Email,
         host: None,
         runbook: None,

@@ -724,3 +724,150 @@ async fn a_message_whose_ticket_the_database_refuses_is_kept_and_applied_later()
     .await;
     assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
 }
+
+/// (name, role, customer code, has a password) of the users with address `email`.
+async fn users_with_email(
+    app: &TestApp,
+    email: &str,
+) -> Vec<(String, String, Option<String>, bool)> {
+    let q = "SELECT u.name, u.role, c.code, u.password_hash IS NOT NULL FROM users u \
+             LEFT JOIN customers c ON c.id = u.customer_id WHERE lower(u.email) = lower($1)";
+    match app.db.pool().await {
+        opsdesk::db::Db::Sqlite(p) => sqlx::query_as(q).bind(email).fetch_all(&*p).await.unwrap(),
+        opsdesk::db::Db::Postgres(p) => sqlx::query_as(q).bind(email).fetch_all(&p).await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_sender_becomes_a_contact_of_the_customer_of_their_domain() {
+    let (app, mail, api) = mail_app().await;
+    let out = app.cli(
+        &[
+            "customer",
+            "add",
+            "ACME",
+            "--name",
+            "Acme",
+            "--domain",
+            "acme.example",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let (_, v) = post_mail(
+        &app,
+        &mail,
+        "queue=Support",
+        &message(
+            "\"Bob Builder\" <Bob@Acme.example>",
+            "contact one",
+            "c1@acme.example",
+            "",
+            "x",
+        ),
+    )
+    .await;
+    let bobs_ticket = v["ticket_id"].as_i64().unwrap();
+    let (_, t) = call(
+        &app,
+        &api,
+        Method::GET,
+        &format!("/api/v1/tickets/{bobs_ticket}"),
+        None,
+    )
+    .await;
+    assert_eq!(t["customer"], "ACME", "{t}");
+    assert_eq!(
+        users_with_email(&app, "bob@acme.example").await,
+        vec![(
+            "Bob Builder".to_owned(),
+            "customer".to_owned(),
+            Some("ACME".to_owned()),
+            false
+        )],
+        "a contact of ACME who cannot sign in"
+    );
+
+    // A second message from Bob makes no second contact.
+    post_mail(
+        &app,
+        &mail,
+        "queue=Support",
+        &message(
+            "bob@acme.example",
+            "contact two",
+            "c2@acme.example",
+            "",
+            "x",
+        ),
+    )
+    .await;
+    assert_eq!(users_with_email(&app, "bob@acme.example").await.len(), 1);
+
+    // Someone at no customer's domain is a contact of no customer; an autoresponder is nobody.
+    let (_, z) = post_mail(
+        &app,
+        &mail,
+        "queue=Support",
+        &message(
+            "zoe@mail.example",
+            "contact three",
+            "c3@mail.example",
+            "",
+            "x",
+        ),
+    )
+    .await;
+    assert_eq!(
+        users_with_email(&app, "zoe@mail.example").await,
+        vec![(
+            "zoe@mail.example".to_owned(),
+            "customer".to_owned(),
+            None,
+            false
+        )]
+    );
+    post_mail(
+        &app,
+        &mail,
+        "queue=Support",
+        &message(
+            "robot@else.example",
+            "contact four",
+            "c4@else.example",
+            "Auto-Submitted: auto-replied\r\n",
+            "x",
+        ),
+    )
+    .await;
+    assert!(
+        users_with_email(&app, "robot@else.example")
+            .await
+            .is_empty()
+    );
+
+    // Once Zoe is ACME's contact, her mail about an ACME ticket belongs on it.
+    exec(
+        &app,
+        &["UPDATE users SET customer_id = (SELECT id FROM customers WHERE code = 'ACME') WHERE email = 'zoe@mail.example'"],
+        &["UPDATE users SET customer_id = (SELECT id FROM customers WHERE code = 'ACME') WHERE email = 'zoe@mail.example'"],
+    )
+    .await;
+    assert_ne!(z["ticket_id"], bobs_ticket);
+    let (_, r) = post_mail(
+        &app,
+        &mail,
+        "queue=Support",
+        &message(
+            "zoe@mail.example",
+            &format!("Re: [example.net #{bobs_ticket}] contact one"),
+            "c5@mail.example",
+            "",
+            "from Zoe",
+        ),
+    )
+    .await;
+    assert_eq!(r["ticket_id"].as_i64(), Some(bobs_ticket), "{r}");
+    assert_eq!(r["created"], false, "{r}");
+}

@@ -109,6 +109,19 @@ pub(crate) async fn by_email_in(tx: &mut Tx, email: &str) -> Result<Vec<User>, S
     rows.into_iter().map(UserRow::into_user).collect()
 }
 
+/// Every user with the address `email`, disabled ones too, oldest first.
+pub(crate) async fn all_by_email_in(tx: &mut Tx, email: &str) -> Result<Vec<User>, StoreError> {
+    let rows: Vec<UserRow> = on_tx!(tx, |c| {
+        sqlx::query_as(select_users!(
+            " WHERE lower(u.email) = lower($1) ORDER BY u.id"
+        ))
+        .bind(email)
+        .fetch_all(c)
+        .await?
+    });
+    rows.into_iter().map(UserRow::into_user).collect()
+}
+
 pub(crate) async fn by_id(db: &Db, id: i64) -> Result<Option<User>, StoreError> {
     let row: Option<UserRow> = on_pool!(db, |p| {
         sqlx::query_as(select_users!(" WHERE u.id = $1"))
