@@ -132,6 +132,12 @@ pub async fn notify(
     if to.is_empty() && cc.is_empty() {
         return Ok(());
     }
+    let (to, cc) = if kind == "comment" {
+        (to, cc)
+    } else {
+        let redirect = store::reply_to_of(tx, t.id).await?;
+        (answer_at(to, &redirect), answer_at(cc, &redirect))
+    };
     let id = t.id.to_string();
     let vars = [
         ("ticket_id", id.as_str()),
@@ -182,6 +188,22 @@ pub async fn notify(
     let job = NewJob::now(SEND, &out, now).dedup(message_id);
     enqueue(tx, &job, config.jobs.max_attempts, now).await?;
     Ok(())
+}
+
+/// `people` with each one whose mail said Reply-To replaced by that address.
+fn answer_at(people: Vec<String>, redirect: &[(String, String)]) -> Vec<String> {
+    let mut v: Vec<String> = people
+        .into_iter()
+        .map(|p| {
+            redirect
+                .iter()
+                .find(|(a, _)| a.eq_ignore_ascii_case(&p))
+                .map_or(p, |(_, r)| r.clone())
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// The queue's correspondence address, else the global sender.

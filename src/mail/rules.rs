@@ -106,6 +106,7 @@ pub(super) async fn apply(
             }
             if staff.is_none() && to.action == Action::Correspond {
                 add_cc(tx, ctx, config, id, m, &t.requestors, &t.cc).await?;
+                note_reply_to(tx, config, id, m).await?;
             }
             store::remember(tx, &m.message_id, id, false, now).await?;
             return Ok(Outcome::Ticket { id, created: false });
@@ -192,6 +193,7 @@ async fn open(
         &[],
     )
     .await?;
+    note_reply_to(tx, config, id, m).await?;
     if let Some(other) = refers_to
         && let Err(e) = tickets::link(tx, ctx, id, "RefersTo", other).await
     {
@@ -291,6 +293,26 @@ async fn attach(
     let max = usize::try_from(config.mail.max_message_bytes).unwrap_or(usize::MAX);
     tickets::attachments::attach(tx, ticket, txn, &uploads, max, now).await?;
     Ok(())
+}
+
+/// Answers to the sender go where their latest message's Reply-To says (not to one of our
+/// own addresses), or back to From when it says nothing.
+async fn note_reply_to(
+    tx: &mut Tx,
+    config: &Config,
+    ticket_id: i64,
+    m: &Inbound,
+) -> Result<(), StoreError> {
+    let Some(from) = &m.from else {
+        return Ok(());
+    };
+    let reply_to = m
+        .reply_to
+        .iter()
+        .map(|r| r.address.as_str())
+        .find(|r| !guard::is_own(r, config))
+        .filter(|r| !r.eq_ignore_ascii_case(&from.address));
+    store::set_reply_to(tx, ticket_id, &from.address, reply_to).await
 }
 
 /// Cc recipients become Cc watchers: not our own addresses, not someone already watching.

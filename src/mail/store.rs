@@ -315,3 +315,48 @@ pub(crate) async fn drop_template(tx: &mut Tx, name: &str) -> Result<(), StoreEr
     .map(|_| ())?);
     Ok(())
 }
+
+/// Answers to `address` on ticket `ticket_id` go to `reply_to` from now on; `None` sends them
+/// to the address itself again.
+pub(crate) async fn set_reply_to(
+    tx: &mut Tx,
+    ticket_id: i64,
+    address: &str,
+    reply_to: Option<&str>,
+) -> Result<(), StoreError> {
+    let address = address.to_ascii_lowercase();
+    match reply_to {
+        Some(r) => on_tx!(tx, |c| sqlx::query(
+            "INSERT INTO mail_reply_to (ticket_id, address, reply_to) VALUES ($1, $2, $3) \
+             ON CONFLICT (ticket_id, address) DO UPDATE SET reply_to = excluded.reply_to"
+        )
+        .bind(ticket_id)
+        .bind(&address)
+        .bind(r)
+        .execute(c)
+        .await
+        .map(|_| ())?),
+        None => on_tx!(tx, |c| sqlx::query(
+            "DELETE FROM mail_reply_to WHERE ticket_id = $1 AND address = $2"
+        )
+        .bind(ticket_id)
+        .bind(&address)
+        .execute(c)
+        .await
+        .map(|_| ())?),
+    }
+    Ok(())
+}
+
+/// (address, reply_to) pairs of ticket `ticket_id`; addresses in lower case.
+pub(crate) async fn reply_to_of(
+    tx: &mut Tx,
+    ticket_id: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(on_tx!(tx, |c| sqlx::query_as(
+        "SELECT address, reply_to FROM mail_reply_to WHERE ticket_id = $1"
+    )
+    .bind(ticket_id)
+    .fetch_all(c)
+    .await?))
+}

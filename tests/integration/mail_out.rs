@@ -335,3 +335,65 @@ async fn an_admin_edits_the_texts_of_outgoing_mail() {
         "back to the built-in text"
     );
 }
+
+#[tokio::test]
+async fn answers_go_to_the_reply_to_of_the_requestors_latest_message() {
+    let (smtp, dir) = sink();
+    let (app, mail, api) = app_on(&smtp).await;
+    let (form, ann) = (unique("webform"), unique("ann"));
+    // A web form mails on the customer's behalf: From is the form, Reply-To the customer.
+    let v = post(&app, &mail, &format!(
+        "From: Web form <{form}>\r\nReply-To: Ann <{ann}>\r\nTo: support@example.net\r\nSubject: Form: no sync\r\nMessage-ID: <rt1.{form}>\r\n\r\nDSL has no sync.\r\n"
+    )).await;
+    let id = v["ticket_id"].as_i64().unwrap();
+    let (_, t) = call(
+        &app,
+        &api,
+        Method::GET,
+        &format!("/api/v1/tickets/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        t["requestors"],
+        json!([form]),
+        "From stays the requestor: {t}"
+    );
+    assert_eq!(
+        wait_for(&dir, &ann, 1, 15).await.len(),
+        1,
+        "the auto-reply goes to Reply-To"
+    );
+
+    call(
+        &app,
+        &api,
+        Method::POST,
+        &format!("/api/v1/tickets/{id}/correspond"),
+        Some(json!({"body": "Line test started."})),
+    )
+    .await;
+    let sent = wait_for(&dir, &ann, 2, 15).await;
+    assert_eq!(sent.len(), 2);
+    assert!(sent[1].contains("Line test started."));
+    assert!(
+        received(&dir, &form).is_empty(),
+        "nothing to the form's address"
+    );
+
+    // The form's next message carries no Reply-To: answers go back to From.
+    post(&app, &mail, &format!(
+        "From: {form}\r\nSubject: Re: [example.net #{id}] Form: no sync\r\nMessage-ID: <rt2.{form}>\r\n\r\nstill down\r\n"
+    )).await;
+    call(
+        &app,
+        &api,
+        Method::POST,
+        &format!("/api/v1/tickets/{id}/correspond"),
+        Some(json!({"body": "Engineer booked."})),
+    )
+    .await;
+    let back = wait_for(&dir, &form, 1, 15).await;
+    assert_eq!(back.len(), 1);
+    assert!(back[0].contains("Engineer booked."));
+}
