@@ -43,6 +43,14 @@ impl Attachment {
     pub fn human_size(&self) -> String {
         human(self.size)
     }
+
+    /// HTML (the HTML of an HTML-only message): the ticket page offers a sanitised view.
+    pub fn is_html(&self) -> bool {
+        self.content_type
+            .split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/html"))
+    }
 }
 
 fn human(n: i64) -> String {

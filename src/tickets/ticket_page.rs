@@ -44,6 +44,45 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/links", post(link))
         .route("/tickets/{id}/merge", post(merge))
         .route("/tickets/{id}/attachments/{aid}", get(download))
+        .route("/tickets/{id}/attachments/{aid}/view", get(view_html))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tickets/mail_html.html")]
+struct MailHtmlPage {
+    page: Page,
+    t: Ticket,
+    filename: String,
+    aid: i64,
+    html: String,
+}
+
+/// An HTML attachment (the HTML of an HTML-only message) shown sanitised inside the page;
+/// anything else, or HTML too large to show, is downloaded instead.
+async fn view_html(
+    State(st): State<AppState>,
+    v: Visitor,
+    Staff(_): Staff,
+    Path((id, aid)): Path<(i64, i64)>,
+) -> Result<Response> {
+    let mut tx = st.db.begin_read().await?;
+    let t = super::load(&mut tx, id).await?;
+    let found = super::attachments::fetch(&mut tx, t.id, aid).await?;
+    tx.commit().await?;
+    let (a, data) = found.ok_or(AppError::NotFound)?;
+    if !a.is_html() || data.len() > super::render::MAIL_HTML_LIMIT {
+        return Ok(Redirect::to(&format!("/tickets/{}/attachments/{aid}", t.id)).into_response());
+    }
+    let html = super::render::mail_html(&String::from_utf8_lossy(&data));
+    let page = Page::new(&st, &v, format!("#{} {}", t.id, a.filename)).await;
+    Ok(MailHtmlPage {
+        page,
+        t,
+        filename: a.filename,
+        aid,
+        html,
+    }
+    .into_response())
 }
 
 async fn show(

@@ -871,3 +871,35 @@ async fn an_unknown_sender_becomes_a_contact_of_the_customer_of_their_domain() {
     assert_eq!(r["ticket_id"].as_i64(), Some(bobs_ticket), "{r}");
     assert_eq!(r["created"], false, "{r}");
 }
+
+#[tokio::test]
+async fn html_only_mail_is_shown_formatted_and_sanitised() {
+    let (app, mail, _api) = mail_app().await;
+    let raw = "From: ann@acme.example\r\nTo: support@example.net\r\nSubject: html only\r\n\
+               Message-ID: <html-view@acme.example>\r\nMIME-Version: 1.0\r\n\
+               Content-Type: text/html; charset=utf-8\r\n\r\n\
+               <html><body onload=\"alert(1)\"><p>Router <b>reboots</b> hourly</p>\
+               <img src=\"https://tracker.example/open.gif\"><script>alert(2)</script>\
+               <a href=\"javascript:alert(3)\">click</a></body></html>\r\n";
+    let (_, v) = post_mail(&app, &mail, "queue=Support", raw).await;
+    let id = v["ticket_id"].as_i64().unwrap();
+    app.login_admin().await;
+    let (s, page) = app.get_text(&format!("/tickets/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("Router reboots hourly"),
+        "the text is the body"
+    );
+    let link = page
+        .split("href=\"")
+        .filter_map(|p| p.split('"').next())
+        .find(|h| h.ends_with("/view"))
+        .unwrap_or_else(|| panic!("a view link in {page}"))
+        .to_owned();
+    let (s, view) = app.get_text(&link).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(view.contains("Router <b>reboots</b> hourly"), "{view}");
+    for bad in ["alert(", "tracker.example", "javascript:", "onload"] {
+        assert!(!view.contains(bad), "{bad} survived: {view}");
+    }
+}
