@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message};
+use futures_util::StreamExt;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use tokio::sync::OnceCell;
 
@@ -73,6 +74,8 @@ pub fn build(o: &Outgoing, loop_tag: &str) -> Result<Message, String> {
 /// Messages one claim takes: the claim and its bookkeeping are two write transactions, which
 /// would otherwise cost more than handing a message to a local relay.
 const BATCH: usize = 50;
+/// Messages handed to the relay at once (lettre's pool keeps up to 10 connections).
+const IN_FLIGHT: usize = 8;
 
 impl SendHandler {
     /// The relay's transport, built on first use; `None` while `mail.smtp_url` is unset.
@@ -88,6 +91,25 @@ impl SendHandler {
             })
             .await
             .map_err(|e| JobFailure::Permanent(format!("mail.smtp_url: {e}")))
+    }
+
+    /// [`SendHandler::send`], unless the relay was found down by another send of the batch.
+    async fn send_unless(
+        &self,
+        job: &JobRow,
+        down: &std::sync::Mutex<Option<String>>,
+    ) -> Result<(), JobFailure> {
+        let known = down.lock().ok().and_then(|d| d.clone());
+        if let Some(why) = known {
+            return Err(JobFailure::Retry(why));
+        }
+        let r = self.send(job).await;
+        if let Err(JobFailure::Retry(why)) = &r
+            && let Ok(mut d) = down.lock()
+        {
+            d.get_or_insert_with(|| why.clone());
+        }
+        r
     }
 
     async fn send(&self, job: &JobRow) -> Result<(), JobFailure> {
@@ -121,21 +143,17 @@ impl JobHandler for SendHandler {
         BATCH
     }
 
-    /// Sends one after another over the relay's pooled connection. Once the relay is
+    /// Sends up to [`IN_FLIGHT`] at once over the relay's pooled connections: each message is
+    /// a handful of round trips, and a relay answers many sessions at once. Once the relay is
     /// unavailable the rest of the batch waits too, instead of each timing out in turn.
     fn run_batch<'a>(&'a self, _ctx: &'a JobCtx, jobs: &'a [JobRow]) -> BatchFuture<'a> {
         Box::pin(async move {
-            let mut out = Vec::with_capacity(jobs.len());
-            for job in jobs {
-                let r = self.send(job).await;
-                let down = matches!(&r, Err(JobFailure::Retry(_)));
-                out.push(r.clone());
-                if down {
-                    out.resize(jobs.len(), r);
-                    break;
-                }
-            }
-            out
+            let down: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+            let sends: Vec<_> = jobs.iter().map(|job| self.send_unless(job, &down)).collect();
+            futures_util::stream::iter(sends)
+                .buffered(IN_FLIGHT)
+                .collect()
+                .await
         })
     }
 }
