@@ -139,8 +139,8 @@ pub(super) enum Settle {
     },
 }
 
-/// Records how each job ended, all in one transaction; answers, per job, whether `worker`
-/// still held it (a worker whose lease was taken over loses the race).
+/// Records how each job ended, all in one transaction, the done ones in one statement; answers,
+/// per job, whether `worker` still held it (a worker whose lease was taken over loses the race).
 pub(super) async fn settle(
     db: &Db,
     worker: &str,
@@ -148,39 +148,57 @@ pub(super) async fn settle(
     now: Timestamp,
 ) -> Result<Vec<bool>, StoreError> {
     let mut tx = db.begin().await?;
+    let done: Vec<i64> = ends
+        .iter()
+        .filter(|(_, e)| matches!(e, Settle::Done))
+        .map(|(id, _)| *id)
+        .collect();
+    let mut held_done: Vec<i64> = Vec::new();
+    if !done.is_empty() {
+        let list = (0..done.len())
+            .map(|i| format!("${}", i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE jobs SET state = 'done', locked_by = NULL, locked_until = NULL, \
+             last_error = NULL, updated_at = $2, finished_at = $2 \
+             WHERE locked_by = $1 AND state = 'running' AND id IN ({list}) RETURNING id"
+        );
+        held_done = on_tx!(&mut tx, |c| {
+            let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(worker)
+                .bind(Ts(now));
+            for id in &done {
+                q = q.bind(*id);
+            }
+            q.fetch_all(c).await?
+        });
+    }
     let mut held = Vec::with_capacity(ends.len());
     for (id, end) in ends {
-        let n = match end {
-            Settle::Done => on_tx!(&mut tx, |c| sqlx::query(
-                "UPDATE jobs SET state = 'done', locked_by = NULL, locked_until = NULL, \
-                 last_error = NULL, updated_at = $3, finished_at = $3 \
-                 WHERE id = $1 AND locked_by = $2 AND state = 'running'"
-            )
-            .bind(id)
-            .bind(worker)
-            .bind(Ts(now))
-            .execute(c)
-            .await?
-            .rows_affected()),
-            Settle::Failed {
-                error,
-                run_at,
-                dead,
-            } => on_tx!(&mut tx, |c| sqlx::query(
-                "UPDATE jobs SET state = $4, locked_by = NULL, locked_until = NULL, \
-                 last_error = $3, run_at = $5, updated_at = $6 \
-                 WHERE id = $1 AND locked_by = $2 AND state = 'running'"
-            )
-            .bind(id)
-            .bind(worker)
-            .bind(error)
-            .bind(if *dead { "dead" } else { "queued" })
-            .bind(Ts(*run_at))
-            .bind(Ts(now))
-            .execute(c)
-            .await?
-            .rows_affected()),
+        let Settle::Failed {
+            error,
+            run_at,
+            dead,
+        } = end
+        else {
+            held.push(held_done.contains(id));
+            continue;
         };
+        let n = on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE jobs SET state = $4, locked_by = NULL, locked_until = NULL, \
+             last_error = $3, run_at = $5, updated_at = $6 \
+             WHERE id = $1 AND locked_by = $2 AND state = 'running'"
+        )
+        .bind(id)
+        .bind(worker)
+        .bind(error)
+        .bind(if *dead { "dead" } else { "queued" })
+        .bind(Ts(*run_at))
+        .bind(Ts(now))
+        .execute(c)
+        .await?
+        .rows_affected());
         held.push(n > 0);
     }
     tx.commit().await?;

@@ -120,6 +120,8 @@ async fn store_and_apply(
         .as_ref()
         .map(|p| p.message_id.clone())
         .unwrap_or_else(|| parse::synthetic_id(raw));
+    let sha = tickets::attachments::sha256_hex(raw);
+    let raw = Raw { sha: &sha, bytes: raw };
     match at_once(db, config, raw, parsed.as_ref(), &message_id, to, now).await {
         Ok(r) => Ok(r),
         Err(e) => {
@@ -132,10 +134,17 @@ async fn store_and_apply(
 
 const RULES: Savepoint = Savepoint("mail_rules");
 
+/// The raw bytes of a message and their digest, hashed before any transaction begins.
+#[derive(Clone, Copy)]
+struct Raw<'a> {
+    sha: &'a str,
+    bytes: &'a [u8],
+}
+
 async fn at_once(
     db: &Db,
     config: &Config,
-    raw: &[u8],
+    raw: Raw<'_>,
     parsed: Option<&Inbound>,
     message_id: &str,
     to: &Delivery,
@@ -161,7 +170,7 @@ async fn at_once(
 async fn store_first(
     db: &Db,
     config: &Config,
-    raw: &[u8],
+    raw: Raw<'_>,
     parsed: Option<Inbound>,
     message_id: &str,
     to: &Delivery,
@@ -202,17 +211,17 @@ fn applied_later(id: i64, r: Result<Receipt, MailError>) -> Receipt {
 /// Stores the raw bytes and their row; `None` when the Message-ID is stored already.
 async fn insert_raw(
     tx: &mut Tx,
-    raw: &[u8],
+    raw: Raw<'_>,
     parsed: Option<&Inbound>,
     message_id: &str,
     to: &Delivery,
     now: Timestamp,
 ) -> Result<Option<i64>, StoreError> {
-    let sha = tickets::attachments::put_blob(tx, raw).await?;
+    tickets::attachments::put_blob_as(tx, raw.sha, raw.bytes).await?;
     let new = store::NewMessage {
         message_id,
-        sha256: &sha,
-        size: i64::try_from(raw.len()).unwrap_or(i64::MAX),
+        sha256: raw.sha,
+        size: i64::try_from(raw.bytes.len()).unwrap_or(i64::MAX),
         via: to.via.as_str(),
         queue: &to.queue,
         action: to.action.as_str(),

@@ -152,10 +152,21 @@ pub async fn attach(
 /// Stores bytes once by their SHA-256 (DESIGN.md §3: raw mail and attachments are
 /// content-addressed); answers the hex digest that names them.
 pub async fn put_blob(tx: &mut Tx, data: &[u8]) -> Result<String, StoreError> {
-    use sha2::{Digest, Sha256};
-    let sha = hex::encode(Sha256::digest(data));
+    let sha = sha256_hex(data);
     store::put_blob(tx, &sha, data).await?;
     Ok(sha)
+}
+
+/// [`put_blob`] with the digest computed by the caller before its transaction began (hashing
+/// a large message inside it would hold SQLite's one writer for that long).
+pub async fn put_blob_as(tx: &mut Tx, sha: &str, data: &[u8]) -> Result<(), StoreError> {
+    store::put_blob(tx, sha, data).await
+}
+
+/// The hex SHA-256 that names stored bytes.
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(data))
 }
 
 /// The bytes stored under `sha256`.
