@@ -10,25 +10,34 @@
 //! a ticket (each from a new sender, so each earns an auto-reply), 40% answer an earlier ticket
 //! by its subject tag from its requestor; one message in five carries a 100 KiB attachment.
 //! Outbox: the auto-replies and notices those messages caused go to scripts/smtp-sink (started
-//! here on a free loopback port); sent/s is measured from the end of intake until the queue of
-//! `mail.send` jobs is empty. A Markdown section for BENCHMARKS.md goes to stdout (and --out).
+//! here on a free loopback port) while intake runs; then 2,000 correspondence notices are queued
+//! at once on the tickets intake opened, and sent/s is measured until the queue of `mail.send`
+//! jobs is empty. A Markdown section for BENCHMARKS.md goes to stdout (and --out).
 
 // Shared with the tickets bench, which uses all of it.
 #[allow(dead_code)]
 #[path = "tickets/sys.rs"]
 mod sys;
 
+#[path = "shared/mime.rs"]
+mod mime;
+
+#[path = "shared/app.rs"]
+mod app;
+
 use std::fmt::Write as _;
 use std::process::{ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use opsdesk::app::App;
 use opsdesk::auth::tokens::{self, Scope};
 use opsdesk::clock::{Clock, SystemClock};
 use opsdesk::db::Db;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+/// Notices queued at once for the outbox-alone figure.
+const OUTBOX_BURST: usize = 2000;
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -59,32 +68,15 @@ fn args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
-    let a = match args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!(
+    sys::main_with(
+        "mail",
+        args().map_err(|e| {
+            format!(
                 "{e}\nusage: cargo bench --bench mail -- [--secs 10] [--clients 8] [--out FILE]"
-            );
-            return ExitCode::from(2);
-        }
-    };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match rt.block_on(run(a)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench mail: {e}");
-            ExitCode::FAILURE
-        }
-    }
+            )
+        }),
+        run,
+    )
 }
 
 /// scripts/smtp-sink on a free port; killed (by PID) when dropped.
@@ -132,33 +124,13 @@ fn message(i: usize, rng: &mut StdRng, reply_to: Option<(i64, &str)>) -> (String
         Some((id, _)) => format!("Re: [bench.example #{id}] Link down"),
         None => format!("Link down at site {}", rng.random_range(0..900)),
     };
-    let body = "The uplink at our site has been down since 09:58; the CPE shows LOS.\r\n\
-                We rebooted it twice. Please advise.\r\n";
-    let attach = rng.random_range(0..5) == 0;
     let mut raw = format!(
         "From: {sender}\r\nTo: support@bench.example\r\nSubject: {subject}\r\n\
          Message-ID: <bench-{i}-{}@client.example>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
          MIME-Version: 1.0\r\n",
         rng.random::<u32>()
     );
-    if attach {
-        use base64::Engine;
-        let data: Vec<u8> = (0..100 * 1024).map(|_| rng.random::<u8>()).collect();
-        let b64 = base64::engine::general_purpose::STANDARD.encode(data);
-        raw.push_str("Content-Type: multipart/mixed; boundary=\"bb\"\r\n\r\n--bb\r\n");
-        raw.push_str("Content-Type: text/plain; charset=utf-8\r\n\r\n");
-        raw.push_str(body);
-        raw.push_str("--bb\r\nContent-Type: application/octet-stream; name=\"trace.pcap\"\r\n");
-        raw.push_str("Content-Transfer-Encoding: base64\r\n\r\n");
-        for chunk in b64.as_bytes().chunks(76) {
-            raw.push_str(std::str::from_utf8(chunk).unwrap_or(""));
-            raw.push_str("\r\n");
-        }
-        raw.push_str("--bb--\r\n");
-    } else {
-        raw.push_str("Content-Type: text/plain; charset=utf-8\r\n\r\n");
-        raw.push_str(body);
-    }
+    mime::push_body(&mut raw, rng);
     (raw, sender)
 }
 
@@ -190,24 +162,17 @@ async fn run(a: Args) -> Res<()> {
     let tmp = tempfile::tempdir()?;
     let sink = start_sink(tmp.path().join("sink"))?;
     let db_url = format!("sqlite://{}", tmp.path().join("opsdesk.db").display());
-    let cfg_path = tmp.path().join("opsdesk.toml");
-    std::fs::write(
-        &cfg_path,
-        format!(
+    let app = app::build(
+        tmp.path(),
+        &format!(
             "listen = \"127.0.0.1:0\"\ndatabase_url = \"{db_url}\"\n\n[log]\nlevel = \"warn\"\n\n\
              [mail]\nsmtp_url = \"smtp://127.0.0.1:{}\"\nfrom = \"support@bench.example\"\n\
              subject_tag = \"bench.example\"\n\n\
              [[queue]]\nname = \"Support\"\ncorrespond_address = \"support@bench.example\"\n",
             sink.port
         ),
-    )?;
-    let loaded = opsdesk::config::load(Some(&cfg_path)).map_err(|p| {
-        p.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ")
-    })?;
-    let app = App::build(loaded.config, Arc::new(SystemClock), None).await?;
+    )
+    .await?;
     let db = app.state.db.clone();
     let mut tx = db.begin().await?;
     let token = tokens::create(&mut tx, "bench", Scope::Mail, None, SystemClock.now()).await?;
@@ -217,6 +182,7 @@ async fn run(a: Args) -> Res<()> {
         "http://{}/api/v1/mail/inbound?queue=Support",
         listener.local_addr()?
     );
+    let config = app.state.config.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run(listener, async move {
         let _ = stopped.await;
@@ -292,6 +258,37 @@ async fn run(a: Args) -> Res<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let drain_s = t1.elapsed().as_secs_f64();
+
+    // Outbox alone: a burst of notices queued at once on the tickets intake opened (as a staff
+    // answer to each would), timed until the relay has them all.
+    let burst: Vec<i64> = tickets
+        .lock()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|(id, _)| *id)
+        .cycle()
+        .take(OUTBOX_BURST)
+        .collect();
+    for (chunk_no, chunk) in burst.chunks(100).enumerate() {
+        let mut tx = db.begin().await?;
+        for (i, id) in chunk.iter().enumerate() {
+            let t = opsdesk::tickets::load(&mut tx, *id).await?;
+            let seq = 1_000_000 + (chunk_no * 100 + i) as i64;
+            let event = opsdesk::mail::outbox::Event::Correspond {
+                txn: seq,
+                body: "An engineer is on the way.",
+                actor: "agent",
+            };
+            opsdesk::mail::outbox::notify(&mut tx, &config, &t, event, SystemClock.now()).await?;
+        }
+        tx.commit().await?;
+    }
+    let burst_queued = pending_sends(&db).await?;
+    let t2 = Instant::now();
+    while pending_sends(&db).await? > 0 && t2.elapsed() < Duration::from_secs(600) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let burst_s = t2.elapsed().as_secs_f64();
     let sent_total = std::fs::read_dir(&sink.dir).map(|d| d.count()).unwrap_or(0);
     let _ = stop.send(());
     server.await??;
@@ -330,15 +327,12 @@ async fn run(a: Args) -> Res<()> {
     );
     let _ = writeln!(
         md,
-        "| outbox to a local SMTP server: messages/s | > 200 | {:.0} ({} sent while intake ran, {} queued at its end, drained in {:.1} s) |",
-        if drain_s > 0.0 {
-            queued as f64 / drain_s
-        } else {
-            f64::NAN
-        },
-        sent_before,
-        queued,
-        drain_s
+        "| outbox to a local SMTP server, {burst_queued} notices queued at once: messages/s | > 200 | {:.0} (drained in {burst_s:.1} s) |",
+        burst_queued as f64 / burst_s.max(f64::MIN_POSITIVE)
+    );
+    let _ = writeln!(
+        md,
+        "| outbox while intake ran: messages sent / left queued at its end (drained in s) |  | {sent_before} / {queued} ({drain_s:.1}) |"
     );
     let _ = writeln!(
         md,

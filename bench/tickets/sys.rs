@@ -34,7 +34,7 @@ pub fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
-fn clock_ticks() -> f64 {
+pub fn clock_ticks() -> f64 {
     Command::new("getconf")
         .arg("CLK_TCK")
         .output()
@@ -120,4 +120,42 @@ pub fn machine() -> String {
         "optimised build (bench profile = release: thin LTO, 4 codegen units)"
     };
     format!("{cpus} CPUs ({model}), {mem:.1} GiB RAM, Linux {kernel}, {os}, {rustc}, {profile}")
+}
+
+/// A bench's `main`: its arguments parsed (usage on error, exit 2), then `run` on a
+/// multi-threaded runtime; failures are printed with the bench's name.
+pub fn main_with<A, F, E>(
+    name: &str,
+    parsed: Result<A, String>,
+    run: impl FnOnce(A) -> F,
+) -> std::process::ExitCode
+where
+    F: std::future::Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    use std::process::ExitCode;
+    let a = match parsed {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("bench {name}: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(a)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench {name}: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

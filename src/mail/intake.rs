@@ -121,7 +121,10 @@ async fn store_and_apply(
         .map(|p| p.message_id.clone())
         .unwrap_or_else(|| parse::synthetic_id(raw));
     let sha = tickets::attachments::sha256_hex(raw);
-    let raw = Raw { sha: &sha, bytes: raw };
+    let raw = Raw {
+        sha: &sha,
+        bytes: raw,
+    };
     match at_once(db, config, raw, parsed.as_ref(), &message_id, to, now).await {
         Ok(r) => Ok(r),
         Err(e) => {

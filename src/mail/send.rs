@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
+use futures_util::StreamExt;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message};
-use futures_util::StreamExt;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use tokio::sync::OnceCell;
 
@@ -149,7 +149,10 @@ impl JobHandler for SendHandler {
     fn run_batch<'a>(&'a self, _ctx: &'a JobCtx, jobs: &'a [JobRow]) -> BatchFuture<'a> {
         Box::pin(async move {
             let down: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
-            let sends: Vec<_> = jobs.iter().map(|job| self.send_unless(job, &down)).collect();
+            let sends: Vec<_> = jobs
+                .iter()
+                .map(|job| self.send_unless(job, &down))
+                .collect();
             futures_util::stream::iter(sends)
                 .buffered(IN_FLIGHT)
                 .collect()

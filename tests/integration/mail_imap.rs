@@ -416,7 +416,7 @@ async fn two_nodes_on_one_database_read_a_mailbox_once() {
     };
     let b = TestApp::spawn_on(shared, Options::toml(&toml)).await;
     let api = a.token("t-api", "api");
-    const N: usize = 30;
+    const N: usize = 120;
     for i in 0..N {
         to_support(
             &user,

@@ -190,8 +190,8 @@ impl Poller {
             }
             0
         };
-        let mut waiting = if selected.exists == 0 {
-            Vec::new()
+        let (mut waiting, listed_more) = if selected.exists == 0 {
+            (Vec::new(), false)
         } else {
             list_after(&mut o.session, start).await?
         };
@@ -205,7 +205,7 @@ impl Poller {
             }
             return Ok(Round::Drained);
         }
-        let more = take_batch(&mut waiting, self.config.mail.max_message_bytes);
+        let more = take_batch(&mut waiting, self.config.mail.max_message_bytes) || listed_more;
         let outcome = self.ingest(&waiting).await;
         tracing::info!(
             source = %self.source, read = waiting.len(), processed = outcome.processed.len(),
@@ -440,19 +440,36 @@ struct Waiting {
     oversize: bool,
 }
 
-/// UIDs and sizes of the messages after `start`, oldest first.
-async fn list_after(session: &mut ImapSession, start: i64) -> Result<Vec<Waiting>, PollError> {
+/// UIDs and sizes of the next [`BATCH`] messages after `start`, oldest first, and whether
+/// more wait. The UIDs come from a SEARCH (a list of numbers, cheap even for a large backlog);
+/// sizes are fetched for one batch only, so a round costs the same however much waits.
+async fn list_after(
+    session: &mut ImapSession,
+    start: i64,
+) -> Result<(Vec<Waiting>, bool), PollError> {
     let first = u32::try_from(start.saturating_add(1)).unwrap_or(u32::MAX);
+    let found = conn::command("UID SEARCH", session.uid_search(format!("UID {first}:*"))).await?;
+    drain_unsolicited(session);
+    // "N:*" matches the last message even when its UID is below N (RFC 3501 §6.4.8).
+    let mut uids: Vec<u32> = found
+        .into_iter()
+        .filter(|u| i64::from(*u) > start)
+        .collect();
+    uids.sort_unstable();
+    let more = uids.len() > BATCH;
+    uids.truncate(BATCH);
+    if uids.is_empty() {
+        return Ok((Vec::new(), false));
+    }
     let fetches: Vec<_> = conn::command("UID FETCH", async {
         session
-            .uid_fetch(format!("{first}:*"), "(UID RFC822.SIZE)")
+            .uid_fetch(uid_set(&uids), "(UID RFC822.SIZE)")
             .await?
             .try_collect()
             .await
     })
     .await?;
     drain_unsolicited(session);
-    // "N:*" answers the last message even when its UID is below N (RFC 3501 §6.4.8).
     let mut out: Vec<Waiting> = fetches
         .iter()
         .filter_map(|f| {
@@ -466,7 +483,7 @@ async fn list_after(session: &mut ImapSession, start: i64) -> Result<Vec<Waiting
         .collect();
     out.sort_by_key(|w| w.uid);
     out.dedup_by_key(|w| w.uid);
-    Ok(out)
+    Ok((out, more))
 }
 
 /// Cuts `waiting` down to one batch (at least one message); marks those over `limit`.
