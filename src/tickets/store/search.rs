@@ -60,8 +60,10 @@ pub(crate) async fn count(db: &Db, filter: &Filter, cap: Option<i64>) -> Result<
     }))
 }
 
-/// One page of matches in `order_by` (trusted column list), after the optional keyset `after`
-/// fragment (also placeholders only).
+/// One page of matches in `order_by` (trusted column list of `tickets t` only), after the
+/// optional keyset `after` fragment (also placeholders only). The page's ids are found first,
+/// from `tickets` alone, and only those rows are joined to their owner and customer: a deep
+/// OFFSET then skips index entries and bare rows, not joined, fully built result rows.
 pub(crate) async fn page(
     db: &Db,
     filter: &Filter,
@@ -71,21 +73,24 @@ pub(crate) async fn page(
     offset: i64,
 ) -> Result<Vec<TicketRow>, StoreError> {
     let mut binds = filter.binds.clone();
-    let mut sql = format!(
-        "{} WHERE t.merged_into IS NULL AND ({})",
-        crate::select_tickets!(""),
+    let mut ids = format!(
+        "SELECT t.id FROM tickets t WHERE t.merged_into IS NULL AND ({})",
         filter.sql
     );
     if let Some(k) = keyset {
-        sql.push_str(&format!(" AND ({})", renumber(&k.sql, binds.len())));
+        ids.push_str(&format!(" AND ({})", renumber(&k.sql, binds.len())));
         binds.extend(k.binds.iter().cloned());
     }
     let n = binds.len();
-    sql.push_str(&format!(
+    ids.push_str(&format!(
         " ORDER BY {order_by} LIMIT ${} OFFSET ${}",
         n + 1,
         n + 2
     ));
+    let sql = format!(
+        "{} WHERE t.id IN ({ids}) ORDER BY {order_by}",
+        crate::select_tickets!("")
+    );
     binds.push(Bind::Int(limit));
     binds.push(Bind::Int(offset));
     Ok(on_pool!(db, |p| {
