@@ -348,13 +348,16 @@ pub(crate) async fn set_reply_to(
     Ok(())
 }
 
-/// (address, reply_to) pairs of ticket `ticket_id`; addresses in lower case.
+/// (address, reply_to) pairs of ticket `ticket_id` and of the tickets merged into it (their
+/// requestors came along); addresses in lower case.
 pub(crate) async fn reply_to_of(
     tx: &mut Tx,
     ticket_id: i64,
 ) -> Result<Vec<(String, String)>, StoreError> {
     Ok(on_tx!(tx, |c| sqlx::query_as(
-        "SELECT address, reply_to FROM mail_reply_to WHERE ticket_id = $1"
+        "SELECT address, reply_to FROM mail_reply_to WHERE ticket_id = $1 \
+         OR ticket_id IN (SELECT id FROM tickets WHERE merged_into = $1) \
+         ORDER BY ticket_id = $1 DESC"
     )
     .bind(ticket_id)
     .fetch_all(c)

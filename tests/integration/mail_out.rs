@@ -397,3 +397,41 @@ async fn answers_go_to_the_reply_to_of_the_requestors_latest_message() {
     assert_eq!(back.len(), 1);
     assert!(back[0].contains("Engineer booked."));
 }
+
+#[tokio::test]
+async fn a_merged_tickets_requestors_keep_their_reply_to() {
+    let (smtp, dir) = sink();
+    let (app, mail, api) = app_on(&smtp).await;
+    let (form, ann) = (unique("webform"), unique("ann"));
+    let v = post(&app, &mail, &format!(
+        "From: {form}\r\nReply-To: {ann}\r\nTo: support@example.net\r\nSubject: Form: slow\r\nMessage-ID: <mg1.{form}>\r\n\r\nslow line\r\n"
+    )).await;
+    let from = v["ticket_id"].as_i64().unwrap();
+    let other = unique("bob");
+    let w = post(&app, &mail, &format!(
+        "From: {other}\r\nTo: support@example.net\r\nSubject: slow too\r\nMessage-ID: <mg2.{other}>\r\n\r\nsame\r\n"
+    )).await;
+    let into = w["ticket_id"].as_i64().unwrap();
+    assert_eq!(wait_for(&dir, &ann, 1, 15).await.len(), 1, "the auto-reply");
+    let (s, m) = call(
+        &app,
+        &api,
+        Method::POST,
+        &format!("/api/v1/tickets/{from}/merge"),
+        Some(json!({"into": into})),
+    )
+    .await;
+    assert!(s.is_success(), "{m}");
+    call(
+        &app,
+        &api,
+        Method::POST,
+        &format!("/api/v1/tickets/{into}/correspond"),
+        Some(json!({"body": "Both fixed."})),
+    )
+    .await;
+    let got = wait_for(&dir, &ann, 2, 15).await;
+    assert_eq!(got.len(), 2, "the survivor's answer reaches the Reply-To");
+    assert!(got[1].contains("Both fixed."));
+    assert!(received(&dir, &form).is_empty());
+}
