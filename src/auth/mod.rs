@@ -13,7 +13,7 @@ mod users;
 
 pub use users::{
     NewUser, Role, Sender, User, UserError, Username, count_users, create_user, find_user,
-    find_user_in, list_users, mail_sender, staff_by_email, user_by_id,
+    find_user_in, list_users, mail_sender, user_by_id,
 };
 
 use jiff::Timestamp;

@@ -126,15 +126,6 @@ pub async fn find_user_in(tx: &mut Tx, username: &str) -> Result<Option<User>, S
     store::users::by_username_in(tx, username).await
 }
 
-/// The staff user (admin or agent) whose address is `email`, if any: mail from staff is staff
-/// correspondence, not a requestor's.
-pub async fn staff_by_email(tx: &mut Tx, email: &str) -> Result<Option<User>, StoreError> {
-    Ok(store::users::by_email_in(tx, email)
-        .await?
-        .into_iter()
-        .find(|u| u.role.is_staff()))
-}
-
 /// Who sent a message, as the mail rules need to know them.
 #[derive(Debug, Clone)]
 pub struct Sender {
@@ -143,8 +134,6 @@ pub struct Sender {
     /// The customer the sender belongs to: their contact's customer, else the customer whose
     /// mail domain the address has.
     pub customer: Option<String>,
-    /// A contact was created for the address just now.
-    pub new_contact: bool,
 }
 
 /// The person behind mail from `email`. Somebody nobody knows becomes a contact (CONTRACT §6):
@@ -164,21 +153,15 @@ pub async fn mail_sender(
         .iter()
         .find(|u| u.role.is_staff() && !u.disabled)
         .cloned();
-    let customer = match known.iter().find_map(|u| u.customer_code.clone()) {
-        Some(c) => Some(c),
-        None => crate::customers::code_by_email_domain(tx, email).await?,
+    let contacts_customer = known.iter().find_map(|u| u.customer_code.clone());
+    let domain = match contacts_customer {
+        Some(_) => None,
+        None => crate::customers::by_email_domain(tx, email).await?,
     };
+    let customer = contacts_customer.or_else(|| domain.as_ref().map(|c| c.code.clone()));
     if !known.is_empty() || !remember {
-        return Ok(Sender {
-            staff,
-            customer,
-            new_contact: false,
-        });
+        return Ok(Sender { staff, customer });
     }
-    let customer_id = match &customer {
-        Some(code) => crate::customers::id_by_code(tx, code).await?,
-        None => None,
-    };
     let new = NewUser {
         username: free_username(tx, email).await?,
         email: email.to_owned(),
@@ -191,11 +174,10 @@ pub async fn mail_sender(
         customer_code: customer.clone(),
         password_hash: None,
     };
-    store::users::insert(tx, &new, customer_id, now).await?;
+    store::users::insert(tx, &new, domain.map(|c| c.id), now).await?;
     Ok(Sender {
         staff: None,
         customer,
-        new_contact: true,
     })
 }
 

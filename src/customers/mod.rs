@@ -92,23 +92,21 @@ pub async fn by_code(tx: &mut Tx, code: &str) -> Result<Option<(i64, Option<Stri
     store::by_code(tx, code).await
 }
 
+/// A customer as other features point at it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CustomerRef {
+    pub id: i64,
+    pub code: String,
+    /// Its SLA policy, when its contract names one.
+    pub sla: Option<String>,
+}
+
 /// The customer whose mail domain is the domain of `email`, if one is.
-pub async fn by_email_domain(
-    tx: &mut Tx,
-    email: &str,
-) -> Result<Option<(i64, Option<String>)>, StoreError> {
+pub async fn by_email_domain(tx: &mut Tx, email: &str) -> Result<Option<CustomerRef>, StoreError> {
     let Some((_, domain)) = email.rsplit_once('@') else {
         return Ok(None);
     };
     store::by_domain(tx, &domain.trim().to_ascii_lowercase()).await
-}
-
-/// The code of the customer whose mail domain is the domain of `email`, if one is.
-pub async fn code_by_email_domain(tx: &mut Tx, email: &str) -> Result<Option<String>, StoreError> {
-    let Some((_, domain)) = email.rsplit_once('@') else {
-        return Ok(None);
-    };
-    store::code_by_domain(tx, &domain.trim().to_ascii_lowercase()).await
 }
 
 pub async fn id_by_code(tx: &mut Tx, code: &str) -> Result<Option<i64>, StoreError> {

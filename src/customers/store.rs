@@ -1,5 +1,6 @@
 use jiff::Timestamp;
 
+use super::CustomerRef;
 use super::NewCustomer;
 use crate::db::{StoreError, Ts, Tx};
 use crate::on_tx;
@@ -62,25 +63,11 @@ pub(super) async fn by_code(
 pub(super) async fn by_domain(
     tx: &mut Tx,
     domain: &str,
-) -> Result<Option<(i64, Option<String>)>, StoreError> {
+) -> Result<Option<CustomerRef>, StoreError> {
     Ok(on_tx!(tx, |conn| {
         sqlx::query_as(
-        "SELECT c.id, c.sla FROM customers c JOIN customer_domains d ON d.customer_id = c.id WHERE d.domain = $1"
-    )
-    .bind(domain)
-    .fetch_optional(conn)
-    .await?
-    }))
-}
-
-pub(super) async fn code_by_domain(
-    tx: &mut Tx,
-    domain: &str,
-) -> Result<Option<String>, StoreError> {
-    Ok(on_tx!(tx, |conn| {
-        sqlx::query_scalar(
-            "SELECT c.code FROM customers c JOIN customer_domains d ON d.customer_id = c.id \
-             WHERE d.domain = $1",
+            "SELECT c.id, c.code, c.sla FROM customers c \
+             JOIN customer_domains d ON d.customer_id = c.id WHERE d.domain = $1",
         )
         .bind(domain)
         .fetch_optional(conn)

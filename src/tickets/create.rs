@@ -51,7 +51,9 @@ pub async fn create(tx: &mut Tx, ctx: Ctx<'_>, new: NewTicket) -> Result<(i64, i
                 .ok_or_else(|| TicketError::NoSuchCustomer(code.clone()))?,
         ),
         None => match requestors.first() {
-            Some(r) => crate::customers::by_email_domain(tx, r).await?,
+            Some(r) => crate::customers::by_email_domain(tx, r)
+                .await?
+                .map(|c| (c.id, c.sla)),
             None => None,
         },
     };

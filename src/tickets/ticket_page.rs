@@ -65,11 +65,7 @@ async fn view_html(
     Staff(_): Staff,
     Path((id, aid)): Path<(i64, i64)>,
 ) -> Result<Response> {
-    let mut tx = st.db.begin_read().await?;
-    let t = super::load(&mut tx, id).await?;
-    let found = super::attachments::fetch(&mut tx, t.id, aid).await?;
-    tx.commit().await?;
-    let (a, data) = found.ok_or(AppError::NotFound)?;
+    let (t, a, data) = attachment(&st, id, aid).await?;
     if !a.is_html() || data.len() > super::render::MAIL_HTML_LIMIT {
         return Ok(Redirect::to(&format!("/tickets/{}/attachments/{aid}", t.id)).into_response());
     }
@@ -376,17 +372,28 @@ async fn merge(
     .await
 }
 
+/// Ticket `id` (its survivor when merged) and its attachment `aid` with the bytes; 404 when
+/// the ticket has no such attachment.
+async fn attachment(
+    st: &AppState,
+    id: i64,
+    aid: i64,
+) -> Result<(Ticket, super::attachments::Attachment, Vec<u8>)> {
+    let mut tx = st.db.begin_read().await?;
+    let t = super::load(&mut tx, id).await?;
+    let found = super::attachments::fetch(&mut tx, t.id, aid).await?;
+    tx.commit().await?;
+    let (a, data) = found.ok_or(AppError::NotFound)?;
+    Ok((t, a, data))
+}
+
 /// Serves an attachment as a download, never inline as active content.
 async fn download(
     State(st): State<AppState>,
     Staff(_): Staff,
     Path((id, aid)): Path<(i64, i64)>,
 ) -> Result<Response> {
-    let mut tx = st.db.begin_read().await?;
-    let t = super::load(&mut tx, id).await?;
-    let found = super::attachments::fetch(&mut tx, t.id, aid).await?;
-    tx.commit().await?;
-    let (a, data) = found.ok_or(AppError::NotFound)?;
+    let (_, a, data) = attachment(&st, id, aid).await?;
     let mut r = data.into_response();
     let h = r.headers_mut();
     h.insert(

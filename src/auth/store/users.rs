@@ -97,18 +97,6 @@ pub(crate) async fn by_username_in(
 }
 
 /// Enabled users whose address is `email` (case-insensitive), oldest first.
-pub(crate) async fn by_email_in(tx: &mut Tx, email: &str) -> Result<Vec<User>, StoreError> {
-    let rows: Vec<UserRow> = on_tx!(tx, |c| {
-        sqlx::query_as(select_users!(
-            " WHERE lower(u.email) = lower($1) AND NOT u.disabled ORDER BY u.id"
-        ))
-        .bind(email)
-        .fetch_all(c)
-        .await?
-    });
-    rows.into_iter().map(UserRow::into_user).collect()
-}
-
 /// Every user with the address `email`, disabled ones too, oldest first.
 pub(crate) async fn all_by_email_in(tx: &mut Tx, email: &str) -> Result<Vec<User>, StoreError> {
     let rows: Vec<UserRow> = on_tx!(tx, |c| {
