@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 
 use super::store;
+use crate::customers::CustomerRef;
 use crate::db::{Db, StoreError, Tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -133,7 +134,7 @@ pub struct Sender {
     pub staff: Option<User>,
     /// The customer the sender belongs to: their contact's customer, else the customer whose
     /// mail domain the address has.
-    pub customer: Option<String>,
+    pub customer: Option<CustomerRef>,
 }
 
 /// The person behind mail from `email`. Somebody nobody knows becomes a contact (CONTRACT §6):
@@ -153,37 +154,40 @@ pub async fn mail_sender(
         .iter()
         .find(|u| u.role.is_staff() && !u.disabled)
         .cloned();
-    let contacts_customer = known.iter().find_map(|u| u.customer_code.clone());
-    let domain = match contacts_customer {
-        Some(_) => None,
+    let customer = match known.iter().find_map(|u| u.customer_code.as_deref()) {
+        Some(code) => crate::customers::by_code(tx, code)
+            .await?
+            .map(|(id, sla)| CustomerRef {
+                id,
+                code: code.to_owned(),
+                sla,
+            }),
         None => crate::customers::by_email_domain(tx, email).await?,
     };
-    let customer = contacts_customer.or_else(|| domain.as_ref().map(|c| c.code.clone()));
     if !known.is_empty() || !remember {
         return Ok(Sender { staff, customer });
     }
-    let new = NewUser {
-        username: free_username(tx, email).await?,
-        email: email.to_owned(),
-        name: name
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .unwrap_or(email)
-            .to_owned(),
-        role: Role::Customer,
-        customer_code: customer.clone(),
-        password_hash: None,
-    };
-    store::users::insert(tx, &new, domain.map(|c| c.id), now).await?;
+    let name = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(email);
+    add_contact(tx, email, name, customer.as_ref(), now).await?;
     Ok(Sender {
         staff: None,
         customer,
     })
 }
 
-/// A username for a new contact: the address itself when it is a valid, free username, else
-/// its valid characters, with `-2`, `-3` … until one is free.
-async fn free_username(tx: &mut Tx, email: &str) -> Result<Username, StoreError> {
+/// Adds `email` as a contact (of `customer`), under the address itself as username when that
+/// is a valid, free username, else its valid characters, with `-2`, `-3` … until one is free.
+/// Each try is one INSERT that does nothing on a taken name, not a look-up and then an insert.
+async fn add_contact(
+    tx: &mut Tx,
+    email: &str,
+    name: &str,
+    customer: Option<&CustomerRef>,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
     let ok = |c: &char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
     let base: String = email.to_lowercase().chars().filter(ok).take(56).collect();
     let base = if base.is_empty() {
@@ -191,20 +195,27 @@ async fn free_username(tx: &mut Tx, email: &str) -> Result<Username, StoreError>
     } else {
         base
     };
-    for n in 1u32.. {
+    for n in 1u32..10_000 {
         let candidate = if n == 1 {
             base.clone()
         } else {
             format!("{base}-{n}")
         };
-        let Ok(u) = Username::parse(&candidate) else {
+        let Ok(username) = Username::parse(&candidate) else {
             continue;
         };
-        if store::users::by_username_in(tx, u.as_str())
-            .await?
-            .is_none()
+        let new = NewUser {
+            username,
+            email: email.to_owned(),
+            name: name.to_owned(),
+            role: Role::Customer,
+            customer_code: customer.map(|c| c.code.clone()),
+            password_hash: None,
+        };
+        if let Some(id) =
+            store::users::insert_if_free(tx, &new, customer.map(|c| c.id), now).await?
         {
-            return Ok(u);
+            return Ok(id);
         }
     }
     Err(StoreError::NotFound)

@@ -3,6 +3,7 @@
 //! macros once per backend; handlers never see which backend is underneath.
 
 mod backup;
+mod checkpoint;
 mod error;
 mod migrate;
 mod ts;
@@ -54,6 +55,7 @@ pub enum Db {
 pub struct SqliteDb {
     pool: SqlitePool,
     writer: Arc<Mutex<()>>,
+    _checkpointer: Arc<checkpoint::Checkpointer>,
 }
 
 impl std::ops::Deref for SqliteDb {
@@ -145,7 +147,10 @@ impl Db {
                     // Pages through the OS page cache, shared by every connection, instead of
                     // a pread into each connection's private 2 MiB cache.
                     .pragma("mmap_size", "1073741824")
-                    .pragma("cache_size", "-16384");
+                    .pragma("cache_size", "-16384")
+                    // Checkpoints run in the background (checkpoint.rs), not in a commit.
+                    .pragma("wal_autocheckpoint", "0")
+                    .pragma("journal_size_limit", checkpoint::WAL_SIZE_LIMIT);
                 if let Some(parent) = conn.get_filename().parent()
                     && !parent.as_os_str().is_empty()
                 {
@@ -154,15 +159,19 @@ impl Db {
                         source: e,
                     })?;
                 }
+                let path = conn.get_filename().to_path_buf();
                 // One writer at a time is SQLite's model; readers share the rest of the pool.
                 let pool = SqlitePoolOptions::new()
                     .max_connections(opts.max_connections.max(2))
                     .acquire_timeout(opts.acquire_timeout)
                     .connect_with(conn)
                     .await?;
+                let writer = Arc::new(Mutex::new(()));
+                let checkpointer = Arc::new(checkpoint::start(pool.clone(), path, writer.clone()));
                 Ok(Db::Sqlite(SqliteDb {
                     pool,
-                    writer: Arc::new(Mutex::new(())),
+                    writer,
+                    _checkpointer: checkpointer,
                 }))
             }
             Backend::Postgres => {

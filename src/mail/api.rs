@@ -66,6 +66,6 @@ async fn inbound(
         action,
         via,
     };
-    let receipt = super::receive(&st.db, &st.config, &body, &to, st.clock.now()).await?;
+    let receipt = super::receive(&st.db, &st.config, body, &to, st.clock.now()).await?;
     Ok((StatusCode::ACCEPTED, Json(receipt)))
 }

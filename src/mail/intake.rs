@@ -6,6 +6,7 @@
 //! a value the database refuses). A message already processed is left alone, so nothing is
 //! ever applied twice.
 
+use axum::body::Bytes;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,7 @@ use crate::config::Config;
 use crate::db::{Db, Savepoint, StoreError, Tx};
 use crate::jobs::{JobCtx, JobFailure, JobFuture, JobHandler, JobRow, NewJob, enqueue};
 use crate::tickets;
+use crate::tickets::attachments::sha256_hex;
 
 /// The job kind that processes a stored message.
 pub const PROCESS: &str = "mail.process";
@@ -33,13 +35,24 @@ struct Payload {
 pub async fn receive(
     db: &Db,
     config: &Config,
-    raw: &[u8],
+    raw: Bytes,
     to: &Delivery,
     now: Timestamp,
 ) -> Result<Receipt, MailError> {
-    acceptable(config, raw, to)?;
-    let parsed = parse::parse(raw);
-    store_and_apply(db, config, raw, parsed, to, now).await
+    acceptable(config, &raw, to)?;
+    let (parsed, sha) = read(raw.clone()).await;
+    store_and_apply(
+        db,
+        config,
+        Raw {
+            sha: &sha,
+            bytes: &raw,
+        },
+        parsed,
+        to,
+        now,
+    )
+    .await
 }
 
 /// [`receive`] for a mailbox that gathers mail for several addresses (an IMAP poller): the
@@ -48,17 +61,33 @@ pub async fn receive(
 pub async fn receive_addressed(
     db: &Db,
     config: &Config,
-    raw: &[u8],
+    raw: Bytes,
     fallback: &Delivery,
     now: Timestamp,
 ) -> Result<Receipt, MailError> {
-    acceptable(config, raw, fallback)?;
-    let parsed = parse::parse(raw);
+    acceptable(config, &raw, fallback)?;
+    let (parsed, sha) = read(raw.clone()).await;
     let to = parsed
         .as_ref()
         .and_then(|m| addressed(config, m, fallback.via))
         .unwrap_or_else(|| fallback.clone());
+    let raw = Raw {
+        sha: &sha,
+        bytes: &raw,
+    };
     store_and_apply(db, config, raw, parsed, &to, now).await
+}
+
+/// Parses and hashes the message on a blocking thread: a large message is milliseconds of CPU,
+/// and on an async worker those would also delay whichever task holds SQLite's writer turn
+/// (every other message's transaction waits on that one).
+async fn read(raw: Bytes) -> (Option<Inbound>, String) {
+    let bytes = raw.clone();
+    match tokio::task::spawn_blocking(move || (parse::parse(&bytes), sha256_hex(&bytes))).await {
+        Ok(read) => read,
+        // Only at shutdown (parse itself catches panics): read it here, still stored.
+        Err(_) => (parse::parse(&raw), sha256_hex(&raw)),
+    }
 }
 
 /// What may never be stored: an empty message, one over `mail.max_message_bytes`, one for a
@@ -111,7 +140,7 @@ fn addressed(config: &Config, m: &Inbound, via: Via) -> Option<Delivery> {
 async fn store_and_apply(
     db: &Db,
     config: &Config,
-    raw: &[u8],
+    raw: Raw<'_>,
     parsed: Option<Inbound>,
     to: &Delivery,
     now: Timestamp,
@@ -119,12 +148,7 @@ async fn store_and_apply(
     let message_id = parsed
         .as_ref()
         .map(|p| p.message_id.clone())
-        .unwrap_or_else(|| parse::synthetic_id(raw));
-    let sha = tickets::attachments::sha256_hex(raw);
-    let raw = Raw {
-        sha: &sha,
-        bytes: raw,
-    };
+        .unwrap_or_else(|| parse::synthetic_id(raw.bytes));
     match at_once(db, config, raw, parsed.as_ref(), &message_id, to, now).await {
         Ok(r) => Ok(r),
         Err(e) => {

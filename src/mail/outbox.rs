@@ -149,9 +149,9 @@ pub async fn notify(
         ("tag", tag.as_str()),
     ];
     let mut body = String::new();
-    for name in [kind, "footer"] {
-        if let Some(k) = templates::kind(name) {
-            body.push_str(&templates::render(&templates::text(tx, &k).await?, &vars));
+    if let Some(k) = templates::kind(kind) {
+        for text in templates::with_footer(tx, &k).await? {
+            body.push_str(&templates::render(&text, &vars));
         }
     }
     let from = from_address(config, &t.queue);

@@ -17,13 +17,9 @@ pub struct Mailbox {
     pub name: Option<String>,
 }
 
-/// A file carried by the message (attachment, inline image, nested message, TNEF).
-#[derive(Debug, Clone)]
-pub struct Part {
-    pub filename: String,
-    pub content_type: String,
-    pub data: Vec<u8>,
-}
+/// A file carried by the message (attachment, inline image, nested message, TNEF), hashed as
+/// it is read.
+pub type Part = crate::tickets::attachments::Upload;
 
 /// What intake reads from a message.
 #[derive(Debug, Clone, Default)]
@@ -233,19 +229,18 @@ fn parts_of(msg: &mail_parser::Message<'_>) -> Vec<Part> {
         } else {
             format!("part-{}", i + 1)
         };
-        out.push(Part {
-            filename: p
-                .attachment_name()
+        out.push(Part::new(
+            p.attachment_name()
                 .map(one_line)
                 .filter(|n| !n.is_empty())
                 .unwrap_or(default_name),
-            content_type: if p.is_message() {
+            if p.is_message() {
                 "message/rfc822".into()
             } else {
                 ct
             },
             data,
-        });
+        ));
     }
     // An HTML body kept as a file too: the ticket shows its text, staff can open the original.
     if let Some(html) = msg
@@ -256,11 +251,11 @@ fn parts_of(msg: &mail_parser::Message<'_>) -> Vec<Part> {
             .text_bodies()
             .all(|p| !matches!(p.body, PartType::Text(_)))
     {
-        out.push(Part {
-            filename: "message.html".into(),
-            content_type: "text/html".into(),
-            data: html.as_bytes().to_vec(),
-        });
+        out.push(Part::new(
+            "message.html".into(),
+            "text/html".into(),
+            html.as_bytes().to_vec(),
+        ));
     }
     out
 }

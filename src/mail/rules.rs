@@ -7,8 +7,9 @@ use jiff::Timestamp;
 use super::parse::{self, Inbound};
 use super::{Action, Delivery, guard, store, thread};
 use crate::config::Config;
+use crate::customers::CustomerRef;
 use crate::db::{StoreError, Tx};
-use crate::tickets::{self, Ctx, NewTicket, Reply, ReplyKind, Source, TicketError};
+use crate::tickets::{self, Ctx, NewTicket, Reply, ReplyKind, Source, TicketCustomer, TicketError};
 
 pub(super) enum Outcome {
     Ticket { id: i64, created: bool },
@@ -84,7 +85,12 @@ pub(super) async fn apply(
     };
 
     if let Some(t) = existing {
-        if related(&t, &from.address, staff.is_some(), customer.as_deref()) {
+        if related(
+            &t,
+            &from.address,
+            staff.is_some(),
+            customer.as_ref().map(|c| c.code.as_str()),
+        ) {
             let kind = match to.action {
                 Action::Correspond => ReplyKind::Correspond,
                 Action::Comment => ReplyKind::Comment,
@@ -140,7 +146,7 @@ fn related(t: &tickets::Ticket, sender: &str, is_staff: bool, customer: Option<&
 /// What a new ticket opened by mail starts with besides the message.
 struct Opening {
     /// The sender's customer (their contact's, or their mail domain's).
-    customer: Option<String>,
+    customer: Option<CustomerRef>,
     /// The ticket the message named but may not add to.
     refers_to: Option<i64>,
 }
@@ -171,15 +177,16 @@ async fn open(
         body_format: "text",
         requestors: vec![from.address.clone()],
         priority: None,
-        customer,
+        customer: TicketCustomer::Known(customer),
         source: Source::Email,
         host: None,
         runbook: None,
     };
-    let (id, txn) = match tickets::create(tx, ctx, new).await {
+    let (t, txn) = match tickets::create(tx, ctx, new).await {
         Ok(r) => r,
         Err(e) => return refused(e),
     };
+    let id = t.id;
     if let Err(e) = attach(tx, config, id, txn, m, now).await {
         return refused(e);
     }
@@ -193,7 +200,10 @@ async fn open(
         &[],
     )
     .await?;
-    note_reply_to(tx, config, id, m).await?;
+    if !m.reply_to.is_empty() {
+        // A new ticket has no Reply-To of the sender's to forget when this one names none.
+        note_reply_to(tx, config, id, m).await?;
+    }
     if let Some(other) = refers_to
         && let Err(e) = tickets::link(tx, ctx, id, "RefersTo", other).await
     {
@@ -201,13 +211,9 @@ async fn open(
     }
     store::remember(tx, &m.message_id, id, false, now).await?;
     match guard::automatic(m) {
-        None => {
-            let t = match tickets::load(tx, id).await {
-                Ok(t) => t,
-                Err(e) => return refused(e),
-            };
-            super::outbox::notify(tx, config, &t, super::outbox::Event::Opened, now).await?;
-        }
+        // The ticket as created: the auto-reply goes to its requestor only, so the Cc
+        // watchers added since do not matter to it.
+        None => super::outbox::notify(tx, config, &t, super::outbox::Event::Opened, now).await?,
         Some(why) => tracing::info!(ticket_id = id, why, "no auto-reply"),
     }
     Ok(Outcome::Ticket { id, created: true })
@@ -281,17 +287,8 @@ async fn attach(
     if m.parts.is_empty() {
         return Ok(());
     }
-    let uploads: Vec<tickets::attachments::Upload> = m
-        .parts
-        .iter()
-        .map(|p| tickets::attachments::Upload {
-            filename: p.filename.clone(),
-            content_type: p.content_type.clone(),
-            data: p.data.clone(),
-        })
-        .collect();
     let max = usize::try_from(config.mail.max_message_bytes).unwrap_or(usize::MAX);
-    tickets::attachments::attach(tx, ticket, txn, &uploads, max, now).await?;
+    tickets::attachments::attach(tx, ticket, txn, &m.parts, max, now).await?;
     Ok(())
 }
 

@@ -250,28 +250,44 @@ pub(crate) async fn autoreplies_since(
 /// The Message-IDs a reply about `ticket_id` answers: the first message of the ticket and the
 /// latest one we received, oldest first.
 pub(crate) async fn thread_of(tx: &mut Tx, ticket_id: i64) -> Result<Vec<String>, StoreError> {
-    let first: Option<String> = on_tx!(tx, |c| {
-        sqlx::query_scalar(
-        "SELECT message_id FROM mail_threads WHERE ticket_id = $1 ORDER BY created_at, message_id LIMIT 1"
+    // Both ends of the thread in one statement: the first message (the root) and the latest
+    // one we received.
+    let rows: Vec<(i32, String)> = on_tx!(tx, |c| {
+        sqlx::query_as(
+        "SELECT k, message_id FROM ( \
+           SELECT 0 AS k, message_id FROM (SELECT message_id FROM mail_threads WHERE ticket_id = $1 \
+             ORDER BY created_at, message_id LIMIT 1) f \
+           UNION ALL \
+           SELECT 1 AS k, message_id FROM (SELECT message_id FROM mail_threads WHERE ticket_id = $1 \
+             AND NOT outbound ORDER BY created_at DESC, message_id DESC LIMIT 1) l \
+         ) ends ORDER BY k"
     )
     .bind(ticket_id)
-    .fetch_optional(c)
+    .fetch_all(c)
     .await?
     });
-    let last_in: Option<String> = on_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT message_id FROM mail_threads WHERE ticket_id = $1 AND NOT outbound \
-         ORDER BY created_at DESC, message_id DESC LIMIT 1"
-    )
-    .bind(ticket_id)
-    .fetch_optional(c)
-    .await?);
-    let mut ids: Vec<String> = first.into_iter().collect();
-    if let Some(l) = last_in
-        && !ids.contains(&l)
-    {
-        ids.push(l);
+    let mut ids: Vec<String> = Vec::with_capacity(2);
+    for (_, id) in rows {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
     }
     Ok(ids)
+}
+
+/// The admin's texts of two templates (a message and its footer), those that were saved, by
+/// name: one statement for both.
+pub(crate) async fn templates(
+    tx: &mut Tx,
+    names: [&str; 2],
+) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(on_tx!(tx, |c| sqlx::query_as(
+        "SELECT name, body FROM mail_templates WHERE name IN ($1, $2)"
+    )
+    .bind(names[0])
+    .bind(names[1])
+    .fetch_all(c)
+    .await?))
 }
 
 /// The admin's text of template `name`, if one was saved.

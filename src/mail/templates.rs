@@ -41,13 +41,16 @@ pub const KINDS: [Kind; 5] = [
         default: include_str!("../../templates/email/resolved.txt"),
         placeholders: &["ticket_id", "subject", "queue"],
     },
-    Kind {
-        name: "footer",
-        purpose: "after every message",
-        default: include_str!("../../templates/email/footer.txt"),
-        placeholders: &["ticket_id", "url", "tag"],
-    },
+    FOOTER,
 ];
+
+/// The text under every message.
+const FOOTER: Kind = Kind {
+    name: "footer",
+    purpose: "after every message",
+    default: include_str!("../../templates/email/footer.txt"),
+    placeholders: &["ticket_id", "url", "tag"],
+};
 
 pub fn kind(name: &str) -> Option<Kind> {
     KINDS.iter().copied().find(|k| k.name == name)
@@ -112,6 +115,19 @@ pub async fn text(tx: &mut Tx, k: &Kind) -> Result<String, StoreError> {
     Ok(store::template(tx, k.name)
         .await?
         .unwrap_or_else(|| k.default.to_owned()))
+}
+
+/// The texts in force for a message of kind `k` and the footer under it, read together.
+pub async fn with_footer(tx: &mut Tx, k: &Kind) -> Result<[String; 2], StoreError> {
+    let saved = store::templates(tx, [k.name, FOOTER.name]).await?;
+    let pick = |k: &Kind| {
+        saved
+            .iter()
+            .find(|(n, _)| n == k.name)
+            .map(|(_, b)| b.clone())
+            .unwrap_or_else(|| k.default.to_owned())
+    };
+    Ok([pick(k), pick(&FOOTER)])
 }
 
 /// Saves an admin's text (checked first); an empty text goes back to the built-in one.

@@ -129,14 +129,13 @@ async fn create(
         body: b.body,
         requestors: b.requestors,
         priority: b.priority,
-        customer: b.customer,
+        customer: super::TicketCustomer::named(b.customer),
         source: Source::Api,
         host: None,
         runbook: None,
     };
     let mut tx = st.db.begin().await?;
-    let (id, _) = super::create(&mut tx, ctx, new).await?;
-    let t = super::load(&mut tx, id).await?;
+    let (t, _) = super::create(&mut tx, ctx, new).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(t)))
 }

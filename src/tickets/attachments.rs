@@ -9,12 +9,31 @@ use super::TicketError;
 use super::store::attachments as store;
 use crate::db::{StoreError, Tx};
 
-/// A file as received from a form.
+/// A file as received (a form field, a part of a mail), with the digest that will name its
+/// bytes: computed when the file is read, so storing it inside a write transaction does not
+/// hold SQLite's one writer for the hashing too.
 #[derive(Debug, Clone)]
 pub struct Upload {
     pub filename: String,
     pub content_type: String,
-    pub data: Vec<u8>,
+    data: Vec<u8>,
+    sha256: String,
+}
+
+impl Upload {
+    pub fn new(filename: String, content_type: String, data: Vec<u8>) -> Upload {
+        let sha256 = sha256_hex(&data);
+        Upload {
+            filename,
+            content_type,
+            data,
+            sha256,
+        }
+    }
+
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -125,9 +144,8 @@ pub async fn attach(
     }
     let mut ids = Vec::new();
     for u in uploads {
-        use sha2::{Digest, Sha256};
-        let sha = hex::encode(Sha256::digest(&u.data));
-        store::put_blob(tx, &sha, &u.data).await?;
+        let sha = &u.sha256;
+        store::put_blob(tx, sha, &u.data).await?;
         let ct = if u.content_type.trim().is_empty() {
             "application/octet-stream"
         } else {
@@ -142,7 +160,7 @@ pub async fn attach(
             filename: &filename,
             content_type: &ct,
             size,
-            sha256: &sha,
+            sha256: sha,
         };
         ids.push(store::insert(tx, &row, now).await?);
     }

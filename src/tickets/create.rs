@@ -1,12 +1,15 @@
 //! Opening a ticket.
 
 use super::store::history::NewTxn;
+use super::store::rows::TicketRow;
 use super::store::{history, rows, watchers};
+use super::view::{Ticket, assemble};
 use super::{
     Ctx, Priority, Source, Status, TicketError, WatcherRole, clean_email, clean_subject,
     queue_exists, queue_sla,
 };
-use crate::db::Tx;
+use crate::customers::CustomerRef;
+use crate::db::{Ts, Tx};
 
 #[derive(Debug, Clone)]
 pub struct NewTicket {
@@ -17,17 +20,42 @@ pub struct NewTicket {
     pub body_format: &'static str,
     pub requestors: Vec<String>,
     pub priority: Option<i64>,
-    pub customer: Option<String>,
+    pub customer: TicketCustomer,
     pub source: Source,
     pub host: Option<String>,
     pub runbook: Option<String>,
 }
 
-/// Opens a ticket in state `new` with its first message; answers its id and the id of the
-/// create transaction (attachments of the first message hang on it). A ticket without a named
-/// customer gets the customer whose mail domain matches its first requestor.
+/// Whose ticket a new ticket is.
+#[derive(Debug, Clone)]
+pub enum TicketCustomer {
+    /// The customer with this code, as a client named it; an unknown code is refused.
+    Code(String),
+    /// Looked up by the caller already (mail intake knows its sender's); `None`: nobody's.
+    Known(Option<CustomerRef>),
+    /// The customer whose mail domain matches the first requestor, if one does.
+    ByRequestor,
+}
+
+impl TicketCustomer {
+    /// A code from a form or a request: empty or absent means "by the requestor's domain".
+    pub fn named(code: Option<String>) -> TicketCustomer {
+        match code.map(|c| c.trim().to_owned()) {
+            Some(c) if !c.is_empty() => TicketCustomer::Code(c),
+            _ => TicketCustomer::ByRequestor,
+        }
+    }
+}
+
+/// Opens a ticket in state `new` with its first message; answers the ticket as a load would
+/// (built from what was written, not read back: the caller's transaction holds SQLite's one
+/// writer) and the id of the create transaction (attachments of the first message hang on it).
 #[tracing::instrument(skip_all, fields(queue = %new.queue))]
-pub async fn create(tx: &mut Tx, ctx: Ctx<'_>, new: NewTicket) -> Result<(i64, i64), TicketError> {
+pub async fn create(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    new: NewTicket,
+) -> Result<(Ticket, i64), TicketError> {
     if !queue_exists(ctx.config, &new.queue) {
         return Err(TicketError::NoSuchQueue(new.queue));
     }
@@ -44,22 +72,22 @@ pub async fn create(tx: &mut Tx, ctx: Ctx<'_>, new: NewTicket) -> Result<(i64, i
         .iter()
         .map(|r| clean_email(r))
         .collect::<Result<Vec<_>, _>>()?;
-    let customer = match &new.customer {
-        Some(code) => Some(
-            crate::customers::by_code(tx, code)
+    let customer = match new.customer {
+        TicketCustomer::Code(code) => {
+            let (id, sla) = crate::customers::by_code(tx, &code)
                 .await?
-                .ok_or_else(|| TicketError::NoSuchCustomer(code.clone()))?,
-        ),
-        None => match requestors.first() {
-            Some(r) => crate::customers::by_email_domain(tx, r)
-                .await?
-                .map(|c| (c.id, c.sla)),
+                .ok_or_else(|| TicketError::NoSuchCustomer(code.clone()))?;
+            Some(CustomerRef { id, code, sla })
+        }
+        TicketCustomer::Known(c) => c,
+        TicketCustomer::ByRequestor => match requestors.first() {
+            Some(r) => crate::customers::by_email_domain(tx, r).await?,
             None => None,
         },
     };
     let sla = customer
         .as_ref()
-        .and_then(|(_, sla)| sla.as_deref())
+        .and_then(|c| c.sla.as_deref())
         .or_else(|| queue_sla(ctx.config, &new.queue));
     let row = rows::NewRow {
         queue: &new.queue,
@@ -67,7 +95,7 @@ pub async fn create(tx: &mut Tx, ctx: Ctx<'_>, new: NewTicket) -> Result<(i64, i
         status: Status::New.as_str(),
         priority: priority.get(),
         owner_id: None,
-        customer_id: customer.as_ref().map(|(id, _)| *id),
+        customer_id: customer.as_ref().map(|c| c.id),
         source: new.source.as_str(),
         sla_policy: sla,
         host: new.host.as_deref(),
@@ -88,5 +116,34 @@ pub async fn create(tx: &mut Tx, ctx: Ctx<'_>, new: NewTicket) -> Result<(i64, i
         watchers::add(tx, id, WatcherRole::Requestor.as_str(), r).await?;
     }
     tracing::info!(ticket_id = id, "ticket created");
-    Ok((id, txn_id))
+    // As the database keeps it: microseconds, requestors once each in watcher order.
+    let at = Ts(jiff::Timestamp::from_microsecond(ctx.now.as_microsecond()).unwrap_or(ctx.now));
+    let mut watching: Vec<(String, String)> = requestors
+        .into_iter()
+        .map(|r| (WatcherRole::Requestor.as_str().to_owned(), r))
+        .collect();
+    watching.sort();
+    watching.dedup();
+    let sla_policy = row.sla_policy.map(str::to_owned);
+    let row = TicketRow {
+        id,
+        queue: new.queue,
+        subject,
+        status: Status::New.as_str().to_owned(),
+        priority: priority.get(),
+        owner: None,
+        customer: customer.as_ref().map(|c| c.code.clone()),
+        source: new.source.as_str().to_owned(),
+        sla_policy,
+        host: new.host,
+        runbook: new.runbook,
+        merged_into: None,
+        time_worked: 0,
+        created_by: ctx.actor.to_owned(),
+        created_at: at,
+        updated_at: at,
+        resolved_at: None,
+        due_at: None,
+    };
+    Ok((assemble(row, watching, Vec::new()), txn_id))
 }

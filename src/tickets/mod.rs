@@ -20,7 +20,7 @@ mod view;
 use jiff::Timestamp;
 
 pub use change::{Patch, update};
-pub use create::{NewTicket, create};
+pub use create::{NewTicket, TicketCustomer, create};
 pub use links::{link, merge, unlink};
 pub use model::{LinkKind, Priority, Source, Status, WatcherRole};
 pub use reply::{Reply, ReplyKind, record_bounce, reply};

@@ -317,14 +317,14 @@ async fn create(
             .map(str::to_owned)
             .collect(),
         priority: f.priority,
-        customer: Some(f.customer.trim().to_owned()).filter(|c| !c.is_empty()),
+        customer: super::TicketCustomer::named(Some(f.customer)),
         source: Source::Web,
         host: None,
         runbook: None,
     };
     let mut tx = st.db.begin().await?;
     match super::create(&mut tx, ctx, new).await {
-        Ok((id, _)) => {
+        Ok((super::Ticket { id, .. }, _)) => {
             tx.commit().await?;
             flash(
                 &st,

@@ -183,11 +183,7 @@ async fn read_reply(st: &AppState, req: Request) -> Result<(ReplyForm, Vec<Uploa
                 .to_owned();
             let data = field.bytes().await.map_err(bad)?;
             if !filename.is_empty() || !data.is_empty() {
-                files.push(Upload {
-                    filename,
-                    content_type,
-                    data: data.to_vec(),
-                });
+                files.push(Upload::new(filename, content_type, data.to_vec()));
             }
             continue;
         }

@@ -73,6 +73,30 @@ pub(crate) async fn insert(
     Ok(id)
 }
 
+/// [`insert`] unless the username is taken: `None` then, and nothing written.
+pub(crate) async fn insert_if_free(
+    tx: &mut Tx,
+    new: &NewUser,
+    customer_id: Option<i64>,
+    now: Timestamp,
+) -> Result<Option<i64>, StoreError> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO users (username, email, name, role, customer_id, password_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (username) DO NOTHING RETURNING id",
+        )
+        .bind(new.username.as_str())
+        .bind(&new.email)
+        .bind(&new.name)
+        .bind(new.role.as_str())
+        .bind(customer_id)
+        .bind(&new.password_hash)
+        .bind(Ts(now))
+        .fetch_optional(c)
+        .await?
+    }))
+}
+
 pub(crate) async fn by_username(db: &Db, username: &str) -> Result<Option<User>, StoreError> {
     let row: Option<UserRow> = on_pool!(db, |p| {
         sqlx::query_as(select_users!(" WHERE u.username = $1"))
@@ -96,7 +120,6 @@ pub(crate) async fn by_username_in(
     row.map(UserRow::into_user).transpose()
 }
 
-/// Enabled users whose address is `email` (case-insensitive), oldest first.
 /// Every user with the address `email`, disabled ones too, oldest first.
 pub(crate) async fn all_by_email_in(tx: &mut Tx, email: &str) -> Result<Vec<User>, StoreError> {
     let rows: Vec<UserRow> = on_tx!(tx, |c| {

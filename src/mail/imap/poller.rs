@@ -264,7 +264,7 @@ impl Poller {
                 match crate::mail::receive_addressed(
                     &self.db,
                     &self.config,
-                    &raw,
+                    raw.into(),
                     &fallback,
                     self.clock.now(),
                 )

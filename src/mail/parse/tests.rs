@@ -110,7 +110,7 @@ fn attachments_and_nested_messages_are_parts() {
     assert_eq!(m.body, "see attached");
     let names: Vec<&str> = m.parts.iter().map(|p| p.filename.as_str()).collect();
     assert_eq!(names, ["report.pdf", "message-2.eml", "winmail.dat"]);
-    assert_eq!(m.parts[0].data, b"%PDF-1.4\n");
+    assert_eq!(m.parts[0].data(), b"%PDF-1.4\n");
     assert_eq!(m.parts[1].content_type, "message/rfc822");
 }
 
