@@ -232,6 +232,19 @@ impl TestApp {
         self.log.lock().unwrap().clone()
     }
 
+    /// Whether the app's log shows `needle` within 10 s: the log is read from the child's
+    /// stderr by another thread, so a line may land after the response that followed it.
+    pub async fn log_shows(&self, needle: &str) -> bool {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if self.log_text().contains(needle) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
+
     /// Sends SIGTERM and waits for the exit (at most 30 s).
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let child = self.child.take().unwrap();

@@ -695,7 +695,7 @@ async fn a_message_whose_ticket_the_database_refuses_is_kept_and_applied_later()
     );
     assert_eq!(v["state"], "received", "{v}");
     assert_eq!(v["ticket_id"], Value::Null, "{v}");
-    assert!(app.log_text().contains("storing the message first"));
+    assert!(app.log_shows("storing the message first").await);
 
     // The sender's retry is the same message, not a second one.
     let (_, again) = post_mail(&app, &mail, "queue=Support", &raw).await;
