@@ -49,28 +49,18 @@ macro_rules! select_users {
     };
 }
 
+/// Adds a user; a taken username is the same conflict the unique index would raise.
 pub(crate) async fn insert(
     tx: &mut Tx,
     new: &NewUser,
     customer_id: Option<i64>,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
-    let id: i64 = on_tx!(tx, |c| {
-        sqlx::query_scalar(
-        "INSERT INTO users (username, email, name, role, customer_id, password_hash, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id"
-    )
-    .bind(new.username.as_str())
-    .bind(&new.email)
-    .bind(&new.name)
-    .bind(new.role.as_str())
-    .bind(customer_id)
-    .bind(&new.password_hash)
-    .bind(Ts(now))
-    .fetch_one(c)
-    .await?
-    });
-    Ok(id)
+    insert_if_free(tx, new, customer_id, now)
+        .await?
+        .ok_or_else(|| StoreError::Conflict {
+            constraint: "users_username_key".into(),
+        })
 }
 
 /// [`insert`] unless the username is taken: `None` then, and nothing written.
