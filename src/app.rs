@@ -134,6 +134,10 @@ impl App {
                 workers.push(tokio::spawn(poller.run(stop_rx.clone())));
             }
         }
+        workers.push(tokio::spawn(crate::search::index::run(
+            self.state.db.clone(),
+            stop_rx.clone(),
+        )));
         workers.push(tokio::spawn(crate::jobs::periodic::run(
             self.state.db.clone(),
             self.state.clock.clone(),

@@ -46,14 +46,20 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// A SQLite pool and the turn of its single writer. SQLite lets one transaction write at a
-/// time; left to `busy_timeout`, waiting writers sleep in steps of up to 100 ms and wake to a
-/// lock that may be free for a while already. Writers of this process queue on an async mutex
-/// instead and start the moment the previous one ends; `busy_timeout` still arbitrates with
-/// other processes (the CLI) on the same file.
+/// A SQLite pool of readers, the one connection that writes, and its turn. SQLite lets one
+/// transaction write at a time; left to `busy_timeout`, waiting writers sleep in steps of up to
+/// 100 ms and wake to a lock that may be free for a while already. Writers of this process
+/// queue on an async mutex instead and start the moment the previous one ends; `busy_timeout`
+/// still arbitrates with other processes (the CLI) on the same file.
+///
+/// Every write transaction runs on the same connection: its page cache only ever sees its own
+/// changes, so it stays valid from one transaction to the next. Spread over the pool, each
+/// writer found a cache that another connection's commit had made stale, dropped it and read
+/// the index pages it was about to change back in, all while holding the turn.
 #[derive(Debug, Clone)]
 pub struct SqliteDb {
     pool: SqlitePool,
+    write: SqlitePool,
     writer: Arc<Mutex<()>>,
     _checkpointer: Arc<checkpoint::Checkpointer>,
 }
@@ -63,6 +69,13 @@ impl std::ops::Deref for SqliteDb {
 
     fn deref(&self) -> &SqlitePool {
         &self.pool
+    }
+}
+
+impl SqliteDb {
+    /// The one connection that writes (migrations run on it too).
+    pub(crate) fn writer_pool(&self) -> &SqlitePool {
+        &self.write
     }
 }
 
@@ -80,6 +93,10 @@ pub struct SqliteTx {
     pub tx: sqlx::Transaction<'static, Sqlite>,
     _turn: Option<OwnedMutexGuard<()>>,
 }
+
+/// The write connection's page cache (negative: KiB), for the pages of every index a write
+/// touches; the readers keep the 16 MiB set in `connect`.
+const WRITER_CACHE_KIB: &str = "-65536";
 
 /// Pool sizing and patience, from `[db]` in the config.
 #[derive(Debug, Clone, Copy)]
@@ -160,9 +177,18 @@ impl Db {
                     })?;
                 }
                 let path = conn.get_filename().to_path_buf();
-                // One writer at a time is SQLite's model; readers share the rest of the pool.
+                // One writer at a time is SQLite's model: one connection for it (with a larger
+                // cache, as it touches every index), the rest of the pool for readers.
+                let write = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .acquire_timeout(opts.acquire_timeout)
+                    .connect_with(conn.clone().pragma("cache_size", WRITER_CACHE_KIB))
+                    .await?;
                 let pool = SqlitePoolOptions::new()
-                    .max_connections(opts.max_connections.max(2))
+                    .max_connections(opts.max_connections.max(2) - 1)
                     .acquire_timeout(opts.acquire_timeout)
                     .connect_with(conn)
                     .await?;
@@ -170,6 +196,7 @@ impl Db {
                 let checkpointer = Arc::new(checkpoint::start(pool.clone(), path, writer.clone()));
                 Ok(Db::Sqlite(SqliteDb {
                     pool,
+                    write,
                     writer,
                     _checkpointer: checkpointer,
                 }))
@@ -203,7 +230,7 @@ impl Db {
             Db::Sqlite(p) => {
                 let turn = p.writer.clone().lock_owned().await;
                 Tx::Sqlite(SqliteTx {
-                    tx: p.begin_with("BEGIN IMMEDIATE").await?,
+                    tx: p.write.begin_with("BEGIN IMMEDIATE").await?,
                     _turn: Some(turn),
                 })
             }
@@ -237,10 +264,19 @@ impl Db {
 
     /// (open connections, idle connections), for /metrics.
     pub fn pool_stats(&self) -> (u32, usize) {
-        on_pool!(self, |pool| (pool.size(), pool.num_idle()))
+        match self {
+            Db::Sqlite(p) => (
+                p.pool.size() + p.write.size(),
+                p.pool.num_idle() + p.write.num_idle(),
+            ),
+            Db::Postgres(p) => (p.size(), p.num_idle()),
+        }
     }
 
     pub async fn close(&self) {
+        if let Db::Sqlite(p) = self {
+            p.write.close().await;
+        }
         on_pool!(self, |pool| pool.close().await)
     }
 }

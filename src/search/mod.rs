@@ -1,8 +1,11 @@
 //! Full text across the product (CONTRACT §3 `/api/v1/search`): ticket subjects and message
 //! bodies today, wiki pages when the wiki arrives. The ticket part runs through TQL
-//! (`Subject LIKE … OR Content LIKE …`), so it uses the same trigram indexes.
+//! (`Subject LIKE … OR Content LIKE …`), so it uses the same trigram indexes. On SQLite those
+//! are filled behind the writes by `index` (migration 0011).
 
 pub mod api;
+pub mod index;
+mod store;
 
 use jiff::Timestamp;
 use serde::Serialize;

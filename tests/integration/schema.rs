@@ -1,6 +1,7 @@
 //! Migrations in lockstep (DESIGN.md §3): the same numbered files in both folders, making the
 //! same tables with the same columns. Full-text indexes are the one deliberate difference
-//! (FTS5 virtual tables on SQLite, pg_trgm GIN indexes on PostgreSQL) and are left out.
+//! (FTS5 virtual tables and the backlog of their indexer on SQLite, pg_trgm GIN indexes on
+//! PostgreSQL) and are left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -606,3 +606,43 @@ async fn totals_stop_at_the_cap_unless_an_exact_count_is_asked_for() {
     assert!(html.contains("rel=\"next\""), "and offer the next one");
     app.terminate();
 }
+
+/// On SQLite the full-text index trails the writes by a batch (src/search/index.rs); a search
+/// must not notice: a ticket is found the moment it is created, and still after the index has
+/// taken it in, by TQL and by /api/v1/search alike, and a changed subject by its new text only.
+#[tokio::test]
+async fn a_ticket_is_found_before_and_after_the_index_takes_it_in() {
+    let (app, token) = with_token().await;
+    let a = open_ticket(
+        &app,
+        &token,
+        json!({"queue": "NOC", "subject": "Fibre cut near Brno", "body": "The splice closure is flooded"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    for round in ["at once", "after the index task ran"] {
+        let (_, v) = search(&app, &token, "Subject LIKE 'fibre cut'", "").await;
+        assert_eq!(ids(&v), [a], "subject, {round}");
+        let (_, v) = search(&app, &token, "Content LIKE 'splice closure'", "").await;
+        assert_eq!(ids(&v), [a], "body, {round}");
+        let (s, v) = call(&app, &token, Method::GET, "/api/v1/search?q=splice", None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["items"][0]["id"], a, "/api/v1/search, {round}: {v}");
+        // The task runs every 250 ms.
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    }
+    let (s, v) = call(
+        &app,
+        &token,
+        Method::PATCH,
+        &format!("/api/v1/tickets/{a}"),
+        Some(json!({"subject": "Fibre repaired near Brno"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, v) = search(&app, &token, "Subject LIKE 'fibre cut'", "").await;
+    assert_eq!(ids(&v), Vec::<i64>::new(), "the old subject is gone");
+    let (_, v) = search(&app, &token, "Subject LIKE 'fibre repaired'", "").await;
+    assert_eq!(ids(&v), [a]);
+}

@@ -1,0 +1,200 @@
+//! The task that keeps SQLite's full-text indexes up with the writes (migration 0011). Every
+//! quarter second it takes what was written since its last pass into the FTS5 indexes, in
+//! batches: one index segment per batch instead of one per writing transaction, which halves
+//! the SQLite cost of a ticket create and takes the index flush out of the writer turn that
+//! every request waits for. Searches stay complete meanwhile (src/tql/full_text.rs).
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::store;
+use crate::db::{Db, StoreError};
+
+/// How long rows may wait for the index. Searches read them without it meanwhile, so this is
+/// a matter of batch size (bigger batches index more cheaply) against the LIKE scan of the
+/// rows past the mark.
+const INTERVAL: Duration = Duration::from_millis(250);
+
+/// Runs until `stop` turns true; on PostgreSQL it returns at once (nothing trails there).
+pub async fn run(db: Db, mut stop: watch::Receiver<bool>) {
+    if !matches!(db, Db::Sqlite(_)) {
+        return;
+    }
+    let mut failing = false;
+    loop {
+        match catch_up(&db).await {
+            Ok(_) => failing = false,
+            // Once per outage, not every quarter second: nothing is lost while it lasts, the
+            // searches read the unindexed rows with LIKE.
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(error = %e, "full-text indexing failed; retrying");
+            }
+            Err(_) => {}
+        }
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(INTERVAL) => {}
+        }
+    }
+}
+
+/// Indexes everything written so far, a batch per write transaction. Answers the subjects and
+/// documents written.
+pub async fn catch_up(db: &Db) -> Result<u64, StoreError> {
+    let mut written = 0;
+    while store::pending(db).await? {
+        let mut tx = db.begin().await?;
+        written += store::index_batch(&mut tx).await?;
+        tx.commit().await?;
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+
+    use super::catch_up;
+    use crate::db::{DatabaseUrl, Db, PoolOptions, Tx};
+    use crate::tickets::search::{Search, find};
+
+    async fn exec(db: &Db, sql: &str, binds: &[&str]) {
+        let mut tx = db.begin().await.expect("begin");
+        let Tx::Sqlite(t) = &mut tx else {
+            panic!("SQLite")
+        };
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.execute(&mut *t.tx).await.expect(sql);
+        tx.commit().await.expect("commit");
+    }
+
+    async fn scalar(db: &Db, sql: &'static str) -> i64 {
+        let Db::Sqlite(p) = db else { panic!("SQLite") };
+        sqlx::query_scalar(sql).fetch_one(&**p).await.expect(sql)
+    }
+
+    async fn found(db: &Db, tql: &str) -> Vec<i64> {
+        let s = Search {
+            query: Some(tql),
+            order: Some("id"),
+            page: 1,
+            per_page: 100,
+            current_user: None,
+            after: None,
+            exact_total: true,
+        };
+        let f = find(db, s, Timestamp::UNIX_EPOCH).await.expect(tql);
+        let mut ids: Vec<i64> = f.items.iter().map(|t| t.id).collect();
+        ids.insert(0, f.total);
+        ids
+    }
+
+    /// FTS5's own check: an external-content index that a 'delete' of something never indexed
+    /// went through no longer matches its table.
+    async fn indexes_are_sound(db: &Db) {
+        exec(
+            db,
+            "INSERT INTO tickets_fts (tickets_fts) VALUES ('integrity-check')",
+            &[],
+        )
+        .await;
+        exec(
+            db,
+            "INSERT INTO ticket_text_fts (ticket_text_fts) VALUES ('integrity-check')",
+            &[],
+        )
+        .await;
+    }
+
+    /// A search finds every committed ticket, whether the index task has taken it in yet or
+    /// not, and a subject changed on either side of the mark is found by its new text only.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn searches_see_rows_past_the_mark_and_the_index_catches_up() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("s.db").display()))
+            .expect("url");
+        let db = Db::connect(&url, PoolOptions::default())
+            .await
+            .expect("connect");
+        db.migrate().await.expect("migrate");
+
+        // 600 tickets (more than one batch), every even one with packet loss in its body.
+        exec(
+            &db,
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600) \
+             INSERT INTO tickets (id, queue, subject, status, priority, source, created_by, \
+               created_at, updated_at) \
+             SELECT i, 'Support', 'uplink ticket ' || i, 'new', 3, 'api', 't', i, i FROM n",
+            &[],
+        )
+        .await;
+        exec(
+            &db,
+            "INSERT INTO ticket_transactions (ticket_id, kind, actor, created_at, body, body_format) \
+             SELECT id, 'create', 't', id, CASE WHEN id % 2 = 0 THEN 'we see Packet Loss now' \
+               ELSE 'all quiet' END, 'text' FROM tickets",
+            &[],
+        )
+        .await;
+        let marks = "SELECT sum(indexed_to) FROM ticket_fts_backlog";
+        assert_eq!(scalar(&db, marks).await, 0, "nothing indexed yet");
+
+        let before_content = found(&db, "Content LIKE 'packet loss'").await;
+        assert_eq!(before_content[0], 300, "found past the mark, by LIKE");
+        assert_eq!(found(&db, "Subject LIKE 'ticket 599'").await, [1, 599]);
+        // A subject changed before its ticket is indexed is indexed as it is then.
+        exec(
+            &db,
+            "UPDATE tickets SET subject = 'renamed early' WHERE id = 7",
+            &[],
+        )
+        .await;
+
+        let written = catch_up(&db).await.expect("catch up");
+        assert_eq!(written, 600 + 600, "600 subjects and 600 documents");
+        assert_eq!(scalar(&db, marks).await, 600 + 600);
+        assert_eq!(
+            found(&db, "Content LIKE 'packet loss'").await,
+            before_content,
+            "the same answer from the index"
+        );
+        assert_eq!(found(&db, "Subject LIKE 'ticket 599'").await, [1, 599]);
+        assert_eq!(found(&db, "Subject LIKE 'renamed early'").await, [1, 7]);
+        assert_eq!(found(&db, "Subject = 'uplink ticket 7'").await[0], 0);
+        indexes_are_sound(&db).await;
+
+        // Changes after indexing: a rename goes through the trigger, a new message is found
+        // by LIKE until the next pass rebuilds the ticket's document.
+        exec(
+            &db,
+            "UPDATE tickets SET subject = 'renamed late' WHERE id = 8",
+            &[],
+        )
+        .await;
+        assert_eq!(found(&db, "Subject LIKE 'renamed late'").await, [1, 8]);
+        assert_eq!(found(&db, "Subject = 'uplink ticket 8'").await[0], 0);
+        exec(
+            &db,
+            "INSERT INTO ticket_transactions (ticket_id, kind, actor, created_at, body, body_format) \
+             VALUES (9, 'correspond', 't', 700, $1, 'text')",
+            &["the SFP module was replaced"],
+        )
+        .await;
+        assert_eq!(found(&db, "Content LIKE 'sfp module'").await, [1, 9]);
+        assert!(catch_up(&db).await.expect("catch up") > 0);
+        assert_eq!(found(&db, "Content LIKE 'sfp module'").await, [1, 9]);
+        assert_eq!(found(&db, "Content LIKE 'all quiet'").await[0], 300);
+        assert_eq!(
+            found(&db, "Content LIKE 'quiet the sfp'").await[0],
+            0,
+            "a phrase never spans two messages"
+        );
+        assert_eq!(catch_up(&db).await.expect("idle pass"), 0);
+        indexes_are_sound(&db).await;
+    }
+}
