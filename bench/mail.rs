@@ -9,6 +9,8 @@
 //! Intake: `--clients` concurrent senders post raw messages back to back for `--secs`: 60% open
 //! a ticket (each from a new sender, so each earns an auto-reply), 40% answer an earlier ticket
 //! by its subject tag from its requestor; one message in five carries a 100 KiB attachment.
+//! The senders run on a tokio runtime of their own (`shared/clients.rs`), sharing the 2 cores
+//! with the app but not its workers.
 //! Outbox: the auto-replies and notices those messages caused go to scripts/smtp-sink (started
 //! here on a free loopback port) while intake runs; then 2,000 correspondence notices are queued
 //! at once on the tickets intake opened, and sent/s is measured until the queue of `mail.send`
@@ -24,6 +26,9 @@ mod mime;
 
 #[path = "shared/app.rs"]
 mod app;
+
+#[path = "shared/clients.rs"]
+mod clients;
 
 use std::fmt::Write as _;
 use std::process::{ExitCode, Stdio};
@@ -193,10 +198,11 @@ async fn run(a: Args) -> Res<()> {
     let cpu0 = sys::cpu_secs();
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs(a.secs);
+    let client_rt = clients::runtime()?;
     let mut tasks = Vec::new();
     for c in 0..a.clients {
         let (url, token, tickets) = (url.clone(), token.clone(), tickets.clone());
-        tasks.push(tokio::spawn(async move {
+        tasks.push(client_rt.spawn(async move {
             let http = reqwest::Client::builder()
                 .no_proxy()
                 .build()
@@ -246,6 +252,7 @@ async fn run(a: Args) -> Res<()> {
         errors += e;
         bytes += b;
     }
+    client_rt.shutdown_background();
     let intake_s = t0.elapsed().as_secs_f64();
     let intake_cpu = sys::cpu_secs() - cpu0;
     let created = tickets.lock().map_err(|e| e.to_string())?.len();

@@ -15,6 +15,8 @@
 //! leaves the PostgreSQL databases in place, for EXPLAIN by hand). A Markdown section for
 //! BENCHMARKS.md goes to stdout (and to --out); progress goes to stderr.
 
+#[path = "shared/clients.rs"]
+mod clients;
 #[path = "tickets/data.rs"]
 mod data;
 #[path = "tickets/drive.rs"]
@@ -1006,7 +1008,8 @@ then each such page is requested with `after` like the others. Creation: \
 {CLIENTS} concurrent clients, each with its own connection, POST back to back for \
 {create_secs} s; tickets/s counts 201s. Percentiles are nearest-rank; ✗ marks a target missed; \
 `[k failed]` counts non-2xx answers and transport errors. The client runs on the same 2-core \
-machine and the same tokio runtime as the server, so latencies include its share; CPU and peak \
+machine, so latencies include its share of the CPU; the creating clients run on a tokio runtime \
+of their own (2 threads), as other processes would, the reads on the app's; CPU and peak \
 RSS (VmHWM, reset with /proc/self/clear_refs before each phase, so a phase starts from the \
 resident set the allocator kept from earlier ones) are of the bench process (app and client, \
 not the PostgreSQL server). The machine's load average is shown because \

@@ -268,11 +268,12 @@ pub struct Throughput {
 /// for `duration`; realistic bodies (2–4 sentences, a requestor at a customer's domain).
 pub async fn create_tickets(t: &Target, clients: usize, duration: Duration) -> Res<Throughput> {
     let start = Instant::now();
+    let client_rt = crate::clients::runtime()?;
     let mut tasks = Vec::new();
     for w in 0..clients {
         let t = t.clone();
         let c = client()?;
-        tasks.push(tokio::spawn(async move {
+        tasks.push(client_rt.spawn(async move {
             let mut rng = StdRng::seed_from_u64(0xc0ffee + w as u64);
             let mut s = Samples::default();
             while start.elapsed() < duration {
@@ -322,6 +323,7 @@ pub async fn create_tickets(t: &Target, clients: usize, duration: Duration) -> R
     for task in tasks {
         all.merge(&task.await?);
     }
+    client_rt.shutdown_background();
     let secs = start.elapsed().as_secs_f64();
     Ok(Throughput {
         created: all.ms.len() as u64,
