@@ -40,6 +40,13 @@ pub async fn run(db: Db, mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// How far the indexes trail the writes, for /metrics: (tickets, messages) written past the
+/// marks; None on PostgreSQL, where nothing trails. A number that keeps growing means the task
+/// is not keeping up or not running (searches stay complete, but read more rows with LIKE).
+pub async fn lag(db: &Db) -> Result<Option<(i64, i64)>, StoreError> {
+    store::lag(db).await
+}
+
 /// Indexes everything written so far, a batch per write transaction. Answers the subjects and
 /// documents written.
 pub async fn catch_up(db: &Db) -> Result<u64, StoreError> {

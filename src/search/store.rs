@@ -29,6 +29,23 @@ pub(super) async fn pending(db: &Db) -> Result<bool, StoreError> {
     Ok(waiting)
 }
 
+/// Rows written past each mark: (tickets not yet in the subject index, messages not yet in
+/// the body index), counted by id (ids are dense: rows are never deleted). None on PostgreSQL.
+pub(super) async fn lag(db: &Db) -> Result<Option<(i64, i64)>, StoreError> {
+    let Db::Sqlite(pool) = db else {
+        return Ok(None);
+    };
+    let lag: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT coalesce(max(id), 0) FROM tickets) \
+                  - (SELECT indexed_to FROM ticket_fts_backlog WHERE name = 'subjects'), \
+                (SELECT coalesce(max(id), 0) FROM ticket_transactions) \
+                  - (SELECT indexed_to FROM ticket_fts_backlog WHERE name = 'bodies')",
+    )
+    .fetch_one(&**pool)
+    .await?;
+    Ok(Some(lag))
+}
+
 /// The two indexes that trail the writes, each with its mark in `ticket_fts_backlog`.
 #[derive(Debug, Clone, Copy)]
 enum Index {

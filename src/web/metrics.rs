@@ -168,6 +168,18 @@ async fn render(State(st): State<AppState>) -> Response {
             let _ = writeln!(out, "opsdesk_db_up 0");
         }
     }
+    match crate::search::index::lag(&st.db).await {
+        Ok(Some((subjects, bodies))) => {
+            out.push_str("# HELP opsdesk_search_unindexed Rows written but not yet in the SQLite full-text index (searches still find them).\n# TYPE opsdesk_search_unindexed gauge\n");
+            let _ = writeln!(
+                out,
+                "opsdesk_search_unindexed{{index=\"subjects\"}} {subjects}"
+            );
+            let _ = writeln!(out, "opsdesk_search_unindexed{{index=\"bodies\"}} {bodies}");
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "metrics: full-text index lag unavailable"),
+    }
     let mut r = out.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
