@@ -77,6 +77,39 @@ impl SqliteDb {
     pub(crate) fn writer_pool(&self) -> &SqlitePool {
         &self.write
     }
+
+    /// The write connection in this process's writer turn, for one statement that writes on
+    /// its own (autocommit; see [`on_writer!`]). On a reader it would wait for the write lock
+    /// in `busy_timeout`'s sleeps, behind the turn's queue instead of in it.
+    pub async fn write_conn(&self) -> Result<WriteConn, StoreError> {
+        let turn = self.writer.clone().lock_owned().await;
+        Ok(WriteConn {
+            conn: self.write.acquire().await?,
+            _turn: turn,
+        })
+    }
+}
+
+/// The write connection and the writer turn, held for one autocommit statement (the
+/// connection goes back before the turn: fields drop in order).
+#[derive(Debug)]
+pub struct WriteConn {
+    conn: sqlx::pool::PoolConnection<Sqlite>,
+    _turn: OwnedMutexGuard<()>,
+}
+
+impl std::ops::Deref for WriteConn {
+    type Target = sqlx::SqliteConnection;
+
+    fn deref(&self) -> &sqlx::SqliteConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for WriteConn {
+    fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.conn
+    }
 }
 
 /// An open transaction; every feature function that changes data takes `&mut Tx`.
@@ -142,6 +175,27 @@ macro_rules! on_pool {
             }
             $crate::db::Db::Postgres(p) => {
                 let $pool = p;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to where a single statement that writes outside a
+/// transaction goes: SQLite's write connection in the writer turn, or the PostgreSQL pool.
+/// Evaluates to `Result<_, StoreError>`'s `?` on the turn, so use it in a function whose error
+/// converts from `StoreError`.
+#[macro_export]
+macro_rules! on_writer {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite(p) => {
+                let mut w = p.write_conn().await?;
+                let $conn: &mut sqlx::SqliteConnection = &mut w;
+                $body
+            }
+            $crate::db::Db::Postgres(p) => {
+                let $conn = p;
                 $body
             }
         }
@@ -317,3 +371,40 @@ impl Tx {
 /// A savepoint's name: a fixed identifier, never text from outside.
 #[derive(Debug, Clone, Copy)]
 pub struct Savepoint(pub &'static str);
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{DatabaseUrl, Db, PoolOptions};
+
+    /// A statement that writes on its own queues for the writer turn like a transaction does:
+    /// while a write transaction is open it is not given the connection, and it is at once
+    /// after the commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_autocommit_write_waits_for_the_writer_turn() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("w.db").display()))
+            .expect("url");
+        let db = Db::connect(&url, PoolOptions::default())
+            .await
+            .expect("connect");
+        let Db::Sqlite(p) = &db else {
+            panic!("a SQLite URL opens SQLite")
+        };
+        let tx = db.begin().await.expect("begin");
+        let waiting = tokio::time::timeout(Duration::from_millis(200), p.write_conn()).await;
+        assert!(waiting.is_err(), "the turn is held by the open transaction");
+        tx.commit().await.expect("commit");
+        let mut w = tokio::time::timeout(Duration::from_secs(10), p.write_conn())
+            .await
+            .expect("the turn is free after the commit")
+            .expect("write connection");
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&mut *w)
+            .await
+            .expect("write on the write connection");
+        drop(w);
+        db.close().await;
+    }
+}

@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 
 use crate::db::{Db, StoreError, Ts, Tx};
-use crate::{on_pool, on_tx};
+use crate::{on_pool, on_tx, on_writer};
 
 /// A stored session; `id_hash` is the SHA-256 of the cookie value, so a copy of the database
 /// does not hand out live sessions.
@@ -20,7 +20,7 @@ pub(crate) struct SessionRow {
 }
 
 pub(crate) async fn insert(db: &Db, s: &SessionRow) -> Result<(), StoreError> {
-    on_pool!(db, |p| sqlx::query(
+    on_writer!(db, |p| sqlx::query(
         "INSERT INTO sessions (id_hash, user_id, csrf_token, flash, client_ip, user_agent, \
          created_at, last_seen_at, idle_until, absolute_until) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -64,7 +64,7 @@ pub(crate) async fn touch(
     now: Timestamp,
     idle_until: Timestamp,
 ) -> Result<(), StoreError> {
-    on_pool!(db, |p| sqlx::query(
+    on_writer!(db, |p| sqlx::query(
         "UPDATE sessions SET last_seen_at = $2, idle_until = $3 WHERE id_hash = $1"
     )
     .bind(id_hash)
@@ -81,7 +81,7 @@ pub(crate) async fn set_flash(
     id_hash: &str,
     flash: Option<&str>,
 ) -> Result<(), StoreError> {
-    on_pool!(db, |p| sqlx::query(
+    on_writer!(db, |p| sqlx::query(
         "UPDATE sessions SET flash = $2 WHERE id_hash = $1"
     )
     .bind(id_hash)
@@ -93,7 +93,7 @@ pub(crate) async fn set_flash(
 }
 
 pub(crate) async fn delete(db: &Db, id_hash: &str) -> Result<(), StoreError> {
-    on_pool!(db, |p| sqlx::query(
+    on_writer!(db, |p| sqlx::query(
         "DELETE FROM sessions WHERE id_hash = $1"
     )
     .bind(id_hash)

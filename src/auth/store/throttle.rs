@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 
 use crate::db::{Db, StoreError, Ts, Tx};
-use crate::{on_pool, on_tx};
+use crate::{on_pool, on_tx, on_writer};
 
 pub(crate) async fn record(
     db: &Db,
@@ -9,7 +9,7 @@ pub(crate) async fn record(
     client_ip: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    on_pool!(db, |p| sqlx::query(
+    on_writer!(db, |p| sqlx::query(
         "INSERT INTO login_failures (username, client_ip, at) VALUES ($1, $2, $3)"
     )
     .bind(username)
@@ -53,7 +53,7 @@ pub(crate) async fn for_address(
 
 /// A good sign-in wipes the user's failures: the owner is not locked out by earlier typos.
 pub(crate) async fn clear_username(db: &Db, username: &str) -> Result<(), StoreError> {
-    on_pool!(db, |p| sqlx::query(
+    on_writer!(db, |p| sqlx::query(
         "DELETE FROM login_failures WHERE username = $1"
     )
     .bind(username)

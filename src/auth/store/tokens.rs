@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 
 use crate::db::{Db, StoreError, Ts, Tx};
-use crate::{on_pool, on_tx};
+use crate::{on_pool, on_tx, on_writer};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct TokenRow {
@@ -46,7 +46,7 @@ pub(crate) async fn by_hash(db: &Db, token_hash: &str) -> Result<Option<TokenRow
 }
 
 pub(crate) async fn touch(db: &Db, id: i64, now: Timestamp) -> Result<(), StoreError> {
-    on_pool!(db, |p| sqlx::query(
+    on_writer!(db, |p| sqlx::query(
         "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1"
     )
     .bind(id)

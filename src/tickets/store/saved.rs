@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 
 use crate::db::{Db, StoreError, Ts};
-use crate::on_pool;
+use crate::{on_pool, on_writer};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct SavedRow {
@@ -20,7 +20,7 @@ pub(crate) async fn upsert(
     sort: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    on_pool!(db, |p| {
+    on_writer!(db, |p| {
         sqlx::query(
         "INSERT INTO saved_searches (user_id, name, query, sort, created_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (user_id, name) DO UPDATE SET query = excluded.query, sort = excluded.sort"
@@ -48,7 +48,7 @@ pub(crate) async fn list(db: &Db, user_id: i64) -> Result<Vec<SavedRow>, StoreEr
 
 /// Deletes one of the user's own searches; answers whether it existed.
 pub(crate) async fn delete(db: &Db, user_id: i64, id: i64) -> Result<bool, StoreError> {
-    let n = on_pool!(db, |p| sqlx::query(
+    let n = on_writer!(db, |p| sqlx::query(
         "DELETE FROM saved_searches WHERE id = $1 AND user_id = $2"
     )
     .bind(id)
