@@ -4,7 +4,7 @@
 //! the SQLite cost of a ticket create and takes the index flush out of the writer turn that
 //! every request waits for. Searches stay complete meanwhile (src/tql/full_text.rs).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
@@ -22,8 +22,9 @@ pub async fn run(db: Db, mut stop: watch::Receiver<bool>) {
         return;
     }
     let mut failing = false;
+    let mut pace = Pace::default();
     loop {
-        match catch_up(&db).await {
+        match catch_up_paced(&db, &mut pace).await {
             Ok(_) => failing = false,
             // Once per outage, not every quarter second: nothing is lost while it lasts, the
             // searches read the unindexed rows with LIKE.
@@ -40,6 +41,39 @@ pub async fn run(db: Db, mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// How long one batch should hold the writer turn. Every write that arrives meanwhile waits
+/// for it, so a long hold is the tail latency of mail intake and ticket creation.
+const HOLD: Duration = Duration::from_millis(3);
+
+/// Rows (tickets, and messages) per batch, fitted to [`HOLD`]: what a row costs varies with
+/// the length of the thread whose document is rebuilt and with the index merges a batch sets
+/// off, so a fixed size either holds the turn too long or pays the per-batch cost too often.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    rows: i64,
+}
+
+impl Pace {
+    const MIN: i64 = 2;
+    const MAX: i64 = 256;
+
+    /// Halves after a batch that held the turn over twice [`HOLD`], doubles after one under
+    /// half of it.
+    fn after(&mut self, held: Duration) {
+        if held > HOLD * 2 {
+            self.rows = (self.rows / 2).max(Self::MIN);
+        } else if held < HOLD / 2 {
+            self.rows = (self.rows * 2).min(Self::MAX);
+        }
+    }
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace { rows: 32 }
+    }
+}
+
 /// How far the indexes trail the writes, for /metrics: (tickets, messages) written past the
 /// marks; None on PostgreSQL, where nothing trails. A number that keeps growing means the task
 /// is not keeping up or not running (searches stay complete, but read more rows with LIKE).
@@ -50,11 +84,17 @@ pub async fn lag(db: &Db) -> Result<Option<(i64, i64)>, StoreError> {
 /// Indexes everything written so far, a batch per write transaction. Answers the subjects and
 /// documents written.
 pub async fn catch_up(db: &Db) -> Result<u64, StoreError> {
+    catch_up_paced(db, &mut Pace::default()).await
+}
+
+async fn catch_up_paced(db: &Db, pace: &mut Pace) -> Result<u64, StoreError> {
     let mut written = 0;
     while store::pending(db).await? {
         let mut tx = db.begin().await?;
-        written += store::index_batch(&mut tx).await?;
+        let started = Instant::now();
+        written += store::index_batch(&mut tx, pace.rows).await?;
         tx.commit().await?;
+        pace.after(started.elapsed());
     }
     Ok(written)
 }
@@ -203,5 +243,25 @@ mod tests {
         );
         assert_eq!(catch_up(&db).await.expect("idle pass"), 0);
         indexes_are_sound(&db).await;
+    }
+
+    /// Batches shrink after long holds, down to a floor that still makes progress, and grow
+    /// back after short ones, up to a ceiling.
+    #[test]
+    fn the_batch_size_follows_how_long_a_batch_held_the_turn() {
+        use super::{HOLD, Pace};
+        let mut p = Pace::default();
+        p.after(HOLD * 10);
+        assert_eq!(p.rows, 16);
+        for _ in 0..20 {
+            p.after(HOLD * 10);
+        }
+        assert_eq!(p.rows, Pace::MIN);
+        p.after(HOLD);
+        assert_eq!(p.rows, Pace::MIN, "a hold near the aim keeps the size");
+        for _ in 0..20 {
+            p.after(HOLD / 10);
+        }
+        assert_eq!(p.rows, Pace::MAX);
     }
 }

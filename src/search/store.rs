@@ -6,12 +6,6 @@ use sqlx::SqliteConnection;
 
 use crate::db::{Db, StoreError, Tx};
 
-/// Tickets, and messages, that one pass takes into the index. A pass holds the writer turn,
-/// and every write that arrives meanwhile waits for it: 250 documents held it some 15–25 ms
-/// and showed as the p95 of mail intake. 32 hold it a few ms; a larger backlog is worked off
-/// in several passes with the waiting writes between them, still one segment per 32.
-const BATCH: i64 = 32;
-
 /// Whether tickets or messages wait past the marks. A read on the pool: the writer turn is
 /// taken only when there is work.
 pub(super) async fn pending(db: &Db) -> Result<bool, StoreError> {
@@ -82,15 +76,17 @@ impl Index {
 
 /// Indexes the next batch of subjects and of message bodies and moves both marks, in the
 /// caller's write transaction (so a crash leaves the index and its marks in step). Answers
-/// how many subjects and documents it wrote; 0 when the indexes are complete.
-pub(super) async fn index_batch(tx: &mut Tx) -> Result<u64, StoreError> {
+/// how many subjects and documents it wrote; 0 when the indexes are complete. `rows` bounds
+/// the tickets and the messages it takes (the caller fits it to how long a batch may hold the
+/// writer turn).
+pub(super) async fn index_batch(tx: &mut Tx, rows: i64) -> Result<u64, StoreError> {
     let Tx::Sqlite(t) = tx else {
         return Ok(0);
     };
     let conn: &mut SqliteConnection = &mut t.tx;
     let mut written = 0;
 
-    if let Some((from, to)) = next_range(conn, Index::Subjects).await? {
+    if let Some((from, to)) = next_range(conn, Index::Subjects, rows).await? {
         written += sqlx::query(
             "INSERT INTO tickets_fts (rowid, subject) \
              SELECT id, subject FROM tickets WHERE id > $1 AND id <= $2",
@@ -103,7 +99,7 @@ pub(super) async fn index_batch(tx: &mut Tx) -> Result<u64, StoreError> {
         mark(conn, Index::Subjects, to).await?;
     }
 
-    if let Some((from, to)) = next_range(conn, Index::Bodies).await? {
+    if let Some((from, to)) = next_range(conn, Index::Bodies, rows).await? {
         // A ticket's document holds all its bodies (migration 0004): the tickets that got a
         // message are rebuilt whole, each once however many messages it got.
         sqlx::query(
@@ -136,10 +132,11 @@ pub(super) async fn index_batch(tx: &mut Tx) -> Result<u64, StoreError> {
 async fn next_range(
     conn: &mut SqliteConnection,
     index: Index,
+    rows: i64,
 ) -> Result<Option<(i64, i64)>, StoreError> {
     let (from, to): (i64, Option<i64>) = sqlx::query_as(index.next_range_sql())
         .bind(index.mark())
-        .bind(BATCH)
+        .bind(rows)
         .fetch_one(&mut *conn)
         .await?;
     Ok(to.map(|to| (from, to)))
