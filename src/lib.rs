@@ -22,6 +22,8 @@ pub mod jobs;
 pub mod mail;
 /// Full-text search across tickets (and, later, wiki pages).
 pub mod search;
+/// SLA clocks: business calendars and the arithmetic of deadlines in them.
+pub mod sla;
 /// What handlers and workers share.
 pub mod state;
 /// Logging setup.

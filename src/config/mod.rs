@@ -16,6 +16,7 @@ pub use load::{Loaded, load};
 pub use raw::{
     RawAlertSource, RawCalendar, RawImap, RawLdap, RawMail, RawOncall, RawQueue, RawRadius, RawSla,
 };
+pub(crate) use sections::parse_span;
 
 use crate::db::{DatabaseUrl, PoolOptions};
 

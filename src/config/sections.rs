@@ -27,7 +27,7 @@ pub(super) fn check_calendar(ck: &mut Ck<'_>, k: &str, c: &RawCalendar) {
                 ck.bad(
                     format!("{k}.hours.{day}"),
                     format!(
-                        "\"{}\" is not HH:MM-HH:MM with start before end",
+                        "\"{}\" is not HH:MM-HH:MM (one past midnight, as 22:00-06:00, ends the next day)",
                         span.trim()
                     ),
                 );
@@ -44,7 +44,9 @@ pub(super) fn check_calendar(ck: &mut Ck<'_>, k: &str, c: &RawCalendar) {
     }
 }
 
-/// "09:00-18:00" → minutes from midnight; "24:00" may end a span.
+/// "09:00-18:00" → minutes from midnight; "24:00" may end a span. A span that ends at or
+/// before its start runs past midnight and ends the next day: "22:00-06:00" → (1320, 1800),
+/// as a night shift's hours are written. Start and end never coincide.
 pub(crate) fn parse_span(s: &str) -> Option<(u32, u32)> {
     let (a, b) = s.split_once('-')?;
     let minutes = |t: &str| -> Option<u32> {
@@ -53,7 +55,11 @@ pub(crate) fn parse_span(s: &str) -> Option<(u32, u32)> {
         (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
     };
     let (a, b) = (minutes(a)?, minutes(b)?);
-    (a < b).then_some((a, b))
+    match (a, b) {
+        (a, b) if a == b || a >= 24 * 60 => None,
+        (a, b) if a < b => Some((a, b)),
+        (a, b) => Some((a, b + 24 * 60)),
+    }
 }
 
 pub(super) fn check_sla(
@@ -241,10 +247,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spans_need_start_before_end() {
+    fn spans_are_two_times_and_may_run_past_midnight() {
         assert_eq!(parse_span("09:00-18:00"), Some((540, 1080)));
         assert_eq!(parse_span("00:00-24:00"), Some((0, 1440)));
-        assert_eq!(parse_span("18:00-09:00"), None);
+        assert_eq!(parse_span("22:00-06:00"), Some((1320, 1800)));
+        assert_eq!(parse_span("18:00-00:00"), Some((1080, 1440)));
+        assert_eq!(parse_span("09:00-09:00"), None);
+        assert_eq!(parse_span("24:00-06:00"), None);
         assert_eq!(parse_span("9-18"), None);
     }
 }

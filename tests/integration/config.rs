@@ -145,7 +145,7 @@ sla = "platinum"
 [[calendar]]
 name = "office"
 timezone = "Mars/Olympus"
-hours = { mon = "18:00-09:00", funday = "09:00-10:00" }
+hours = { mon = "18:00-18:00", funday = "09:00-10:00" }
 holidays = ["2026-13-01"]
 
 [[sla]]
