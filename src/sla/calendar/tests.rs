@@ -271,3 +271,127 @@ proptest! {
         prop_assert_eq!(once, steps);
     }
 }
+
+/// The zones of issue 5's tests: a 30-minute DST shift (Lord Howe), none at all (Kolkata), a
+/// 45-minute offset (Chatham), and the two common ones.
+const ZONES: [&str; 5] = [
+    "Europe/Rome",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+];
+
+/// A random calendar: per weekday up to two spans on the quarter hour, some past midnight,
+/// and a few holidays in the test's years.
+fn any_calendar() -> impl Strategy<Value = RawCalendar> {
+    let span = (0u32..96, 1u32..96).prop_map(|(start, len)| {
+        let (a, b) = (start * 15, (start * 15 + len * 15) % 1440);
+        format!("{:02}:{:02}-{:02}:{:02}", a / 60, a % 60, b / 60, b % 60)
+    });
+    let day = proptest::collection::vec(span, 0..3);
+    (
+        0..ZONES.len(),
+        proptest::collection::vec(day, 7),
+        proptest::collection::vec((2026i16..2028, 1i8..13, 1i8..29), 0..6),
+    )
+        .prop_filter_map("open at least once a week", |(z, days, hol)| {
+            let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+            let hours: BTreeMap<String, String> = names
+                .iter()
+                .zip(days)
+                .filter(|(_, spans)| !spans.is_empty())
+                .map(|(n, spans)| ((*n).to_owned(), spans.join(", ")))
+                .collect();
+            (!hours.is_empty()).then(|| RawCalendar {
+                name: "random".into(),
+                timezone: ZONES[z].into(),
+                hours,
+                holidays: hol
+                    .into_iter()
+                    .map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}"))
+                    .collect(),
+            })
+        })
+}
+
+/// The independent answer: whether the minute starting at `t` is open, asked of each day whose
+/// spans could cover it, with no walking, merging or cursor.
+fn open_at(raw: &RawCalendar, t: Timestamp) -> bool {
+    let tz = TimeZone::get(&raw.timezone).expect("zone");
+    let today = tz.to_datetime(t).date();
+    [today.yesterday().expect("date"), today].iter().any(|d| {
+        if raw.holidays.contains(&d.to_string()) {
+            return false;
+        }
+        let name = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            [usize::try_from(d.weekday().to_monday_zero_offset()).expect("weekday")];
+        raw.hours.get(name).is_some_and(|spans| {
+            spans.split(',').any(|s| {
+                let (o, c) = crate::config::parse_span(s.trim()).expect("span");
+                let at = |m: u32| {
+                    let local = d
+                        .at(0, 0, 0, 0)
+                        .checked_add(SignedDuration::from_mins(i64::from(m)))
+                        .expect("local time");
+                    tz.to_timestamp(local).expect("instant")
+                };
+                at(o) <= t && t < at(c)
+            })
+        })
+    })
+}
+
+/// Business minutes in `[from, to)` by walking every minute.
+fn walk(raw: &RawCalendar, from: Timestamp, to: Timestamp) -> i64 {
+    let mut n = 0;
+    let mut t = from;
+    while t < to {
+        if open_at(raw, t) {
+            n += 1;
+        }
+        t = t
+            .checked_add(SignedDuration::from_mins(1))
+            .expect("instant");
+    }
+    n
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Against the minute walker, over random calendars in five zones, instants across the
+    /// DST changes and the year end of 2026: the deadline is reached after exactly `d`
+    /// business minutes, and its last minute is an open one.
+    #[test]
+    fn deadlines_agree_with_a_minute_by_minute_walk(
+        raw in any_calendar(),
+        minute in 29_446_560i64..29_999_520i64,
+        d in 0i64..2_500,
+    ) {
+        let c = Calendar::from_config(&raw).expect("calendar");
+        let from = Timestamp::from_second(minute * 60).expect("instant");
+        let due = c.add(from, SignedDuration::from_mins(d)).expect("add");
+        prop_assert_eq!(walk(&raw, from, due), d);
+        if d > 0 {
+            let last = due.checked_sub(SignedDuration::from_mins(1)).expect("instant");
+            prop_assert!(open_at(&raw, last), "the deadline ends an open minute");
+        }
+    }
+
+    /// The same walker counts the business time between any two instants a few days apart.
+    #[test]
+    fn time_between_agrees_with_a_minute_by_minute_walk(
+        raw in any_calendar(),
+        minute in 29_446_560i64..29_999_520i64,
+        len in 0i64..8_000,
+    ) {
+        let c = Calendar::from_config(&raw).expect("calendar");
+        let from = Timestamp::from_second(minute * 60).expect("instant");
+        let to = from.checked_add(SignedDuration::from_mins(len)).expect("instant");
+        prop_assert_eq!(
+            c.between(from, to).expect("between"),
+            SignedDuration::from_mins(walk(&raw, from, to))
+        );
+    }
+}
