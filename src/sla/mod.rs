@@ -2,5 +2,7 @@
 //! `now` and events in and instants out, so every rule is testable without a database.
 
 pub mod calendar;
+pub mod clock;
 
 pub use calendar::{Calendar, CalendarError};
+pub use clock::{Event, Policy, Sla, Targets, evaluate};
