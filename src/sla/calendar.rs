@@ -47,6 +47,8 @@ struct Hours {
     /// into the next day.
     week: [Vec<(u32, u32)>; 7],
     holidays: BTreeSet<Date>,
+    /// Open time in any seven days without holidays or offset changes, overlaps counted once.
+    weekly: SignedDuration,
 }
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -94,9 +96,15 @@ impl Calendar {
                     .map_err(|_| invalid(format!("holiday \"{h}\" is not a date")))
             })
             .collect::<Result<_, _>>()?;
+        let weekly = weekly_open(&week);
         Ok(Calendar {
             name: raw.name.clone(),
-            hours: Some(Hours { tz, week, holidays }),
+            hours: Some(Hours {
+                tz,
+                week,
+                holidays,
+                weekly,
+            }),
         })
     }
 
@@ -114,10 +122,21 @@ impl Calendar {
         if !d.is_positive() {
             return Ok(from);
         }
+        let mut walk = Walk::new(h, from);
         let mut left = d;
         let mut at = from;
-        for day in h.days_from(from, &self.name) {
-            for (open, close) in day? {
+        let mut spans = Vec::with_capacity(4);
+        loop {
+            if let Some(week_end) = walk
+                .skippable_week(at, left, Timestamp::MAX)
+                .map_err(|_| range())?
+            {
+                left -= h.weekly;
+                at = week_end;
+                continue;
+            }
+            walk.day(&mut spans).map_err(|_| range())?;
+            for &(open, close) in &spans {
                 let start = open.max(at);
                 if close <= start {
                     continue;
@@ -130,70 +149,182 @@ impl Calendar {
                 at = close;
             }
         }
-        Err(range())
     }
 
     /// Business time in `[from, to)`; zero when `to` is not after `from`.
     pub fn between(&self, from: Timestamp, to: Timestamp) -> Result<SignedDuration, CalendarError> {
+        let range = || CalendarError::OutOfRange(self.name.clone());
         if to <= from {
             return Ok(SignedDuration::ZERO);
         }
         let Some(h) = &self.hours else {
             return Ok(from.duration_until(to));
         };
+        let mut walk = Walk::new(h, from);
         let mut sum = SignedDuration::ZERO;
         let mut at = from;
-        for day in h.days_from(from, &self.name) {
-            let day = day?;
-            if day.first().is_some_and(|(open, _)| *open >= to) {
+        let mut spans = Vec::with_capacity(4);
+        while at < to {
+            if let Some(week_end) = walk
+                .skippable_week(at, SignedDuration::MAX, to)
+                .map_err(|_| range())?
+            {
+                sum += h.weekly;
+                at = week_end;
+                continue;
+            }
+            if walk.midnight().map_err(|_| range())? >= to {
                 break;
             }
-            for (open, close) in day {
+            walk.day(&mut spans).map_err(|_| range())?;
+            for &(open, close) in &spans {
                 let (start, end) = (open.max(at), close.min(to));
                 if end > start {
                     sum += start.duration_until(end);
                     at = end;
                 }
             }
-            if at >= to {
-                break;
-            }
         }
         Ok(sum)
     }
 }
 
-impl Hours {
-    /// Each day's open spans as instants, in order, from the day before `from`'s local date
-    /// (whose night span may still be running) on. Ends when dates run out (year 9999).
-    fn days_from<'a>(
-        &'a self,
-        from: Timestamp,
-        name: &'a str,
-    ) -> impl Iterator<Item = Result<Vec<(Timestamp, Timestamp)>, CalendarError>> + 'a {
-        let first = self.tz.to_datetime(from).date();
-        let first = first.yesterday().unwrap_or(first);
-        std::iter::successors(Some(first), |d| d.tomorrow().ok()).map(move |date| {
-            if self.holidays.contains(&date) {
-                return Ok(Vec::new());
-            }
-            let spans =
-                &self.week[usize::try_from(date.weekday().to_monday_zero_offset()).unwrap_or(0)];
-            spans
-                .iter()
-                .map(|&(open, close)| Ok((self.instant(date, open)?, self.instant(date, close)?)))
-                .collect::<Result<Vec<_>, jiff::Error>>()
-                .map_err(|_| CalendarError::OutOfRange(name.to_owned()))
-        })
+/// Hours around a zone's offset change in which wall-clock times are converted by the zone's
+/// full rules (gaps, folds); elsewhere one offset serves. Offset changes are at most a few
+/// hours, so three is a margin.
+const NEAR_CHANGE: SignedDuration = SignedDuration::from_hours(3);
+
+/// A day-by-day walk over a calendar's open spans, from the day before a start instant's
+/// local date (whose night span may still be running). Wall-clock times become instants with
+/// the offset in force, kept until the zone's next change: a search of the zone's transitions
+/// per change instead of per span. A week with no holiday and no offset change in reach is
+/// stepped over whole.
+struct Walk<'h> {
+    hours: &'h Hours,
+    /// The next day whose spans [`Walk::day`] gives.
+    date: Date,
+    /// The offset in force from the change before it to the change after it, once known.
+    offset: Option<(jiff::tz::Offset, Timestamp, Timestamp)>,
+}
+
+impl<'h> Walk<'h> {
+    fn new(hours: &'h Hours, from: Timestamp) -> Walk<'h> {
+        let today = hours.tz.to_datetime(from).date();
+        Walk {
+            hours,
+            date: today.yesterday().unwrap_or(today),
+            offset: None,
+        }
+    }
+
+    /// The open spans of the next day (none on a holiday), as instants in order.
+    fn day(&mut self, spans: &mut Vec<(Timestamp, Timestamp)>) -> Result<(), jiff::Error> {
+        spans.clear();
+        let date = self.date;
+        self.date = date.tomorrow()?;
+        if self.hours.holidays.contains(&date) {
+            return Ok(());
+        }
+        for &(open, close) in &self.hours.week[weekday(date)] {
+            spans.push((self.instant(date, open)?, self.instant(date, close)?));
+        }
+        Ok(())
+    }
+
+    /// Midnight starting the next day.
+    fn midnight(&mut self) -> Result<Timestamp, jiff::Error> {
+        self.instant(self.date, 0)
+    }
+
+    /// When the seven days from the next day's midnight can be counted as one week of open
+    /// time without walking them, answers where they end and moves past them. That needs:
+    /// nothing counted in them yet (`at` not past their start), more than a week's open time
+    /// still `left` to find (the deadline lies beyond them), their end not past `limit`, no
+    /// holiday from the day before (its night span reaches in) to the last, and one offset
+    /// throughout (each local minute one real minute).
+    fn skippable_week(
+        &mut self,
+        at: Timestamp,
+        left: SignedDuration,
+        limit: Timestamp,
+    ) -> Result<Option<Timestamp>, jiff::Error> {
+        if left <= self.hours.weekly {
+            return Ok(None);
+        }
+        let start = self.midnight()?;
+        let Some((_, since, until)) = self.offset else {
+            return Ok(None);
+        };
+        if at > start {
+            return Ok(None);
+        }
+        let end = start.checked_add(SignedDuration::from_hours(7 * 24))?;
+        if end > limit {
+            return Ok(None);
+        }
+        let reach = SignedDuration::from_hours(24)
+            .checked_add(NEAR_CHANGE)
+            .unwrap_or(NEAR_CHANGE);
+        if start.checked_sub(reach)? < since || end.checked_add(reach)? >= until {
+            return Ok(None);
+        }
+        let before = self.date.yesterday()?;
+        let last = self.date.checked_add(jiff::Span::new().days(6))?;
+        if self.hours.holidays.range(before..=last).next().is_some() {
+            return Ok(None);
+        }
+        // The next day to walk is the week's last: its night span runs past the end, and `at`
+        // (set to the end by the caller) keeps its earlier part out.
+        self.date = last;
+        Ok(Some(end))
     }
 
     /// `minutes` after `date`'s midnight, as a wall-clock time in the zone (past 24:00 it is
     /// the next day's time), disambiguated by the compatible rule (module doc).
-    fn instant(&self, date: Date, minutes: u32) -> Result<Timestamp, jiff::Error> {
+    fn instant(&mut self, date: Date, minutes: u32) -> Result<Timestamp, jiff::Error> {
         let midnight: DateTime = date.at(0, 0, 0, 0);
         let local = midnight.checked_add(SignedDuration::from_mins(i64::from(minutes)))?;
-        self.tz.to_timestamp(local)
+        if let Some((offset, since, until)) = self.offset {
+            let ts = offset.to_timestamp(local)?;
+            if ts >= since.saturating_add(NEAR_CHANGE)? && ts < until.saturating_sub(NEAR_CHANGE)? {
+                return Ok(ts);
+            }
+        }
+        let tz = &self.hours.tz;
+        let ts = tz.to_timestamp(local)?;
+        let since = tz
+            .preceding(ts.checked_add(SignedDuration::from_nanos(1))?)
+            .next()
+            .map_or(Timestamp::MIN, |t| t.timestamp());
+        let until = tz
+            .following(ts)
+            .next()
+            .map_or(Timestamp::MAX, |t| t.timestamp());
+        self.offset = Some((tz.to_offset(ts), since, until));
+        Ok(ts)
     }
+}
+
+/// The minutes of a week that some span covers: a week is a circle, so Sunday's night span
+/// covers Monday's first hours, and any seven days from a midnight hold each minute once.
+fn weekly_open(week: &[Vec<(u32, u32)>; 7]) -> SignedDuration {
+    const WEEK: usize = 7 * 1440;
+    let mut open = vec![false; WEEK];
+    for (day, spans) in (0usize..).zip(week) {
+        for &(from, to) in spans {
+            for minute in from..to {
+                let m = usize::try_from(minute).unwrap_or(0);
+                open[(day * 1440 + m) % WEEK] = true;
+            }
+        }
+    }
+    let minutes = open.iter().filter(|m| **m).count();
+    SignedDuration::from_mins(i64::try_from(minutes).unwrap_or(0))
+}
+
+/// Monday 0 … Sunday 6.
+fn weekday(date: Date) -> usize {
+    usize::try_from(date.weekday().to_monday_zero_offset()).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -395,3 +395,23 @@ proptest! {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Deadlines weeks ahead, where whole weeks are counted without walking their days,
+    /// against the same walker.
+    #[test]
+    fn deadlines_weeks_ahead_agree_with_a_minute_by_minute_walk(
+        raw in any_calendar(),
+        minute in 29_446_560i64..29_999_520i64,
+        d in 2_500i64..15_000,
+    ) {
+        let c = Calendar::from_config(&raw).expect("calendar");
+        let from = Timestamp::from_second(minute * 60).expect("instant");
+        let due = c.add(from, SignedDuration::from_mins(d)).expect("add");
+        prop_assert_eq!(walk(&raw, from, due), d);
+        let last = due.checked_sub(SignedDuration::from_mins(1)).expect("instant");
+        prop_assert!(open_at(&raw, last), "the deadline ends an open minute");
+    }
+}
