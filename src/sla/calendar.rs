@@ -127,12 +127,12 @@ impl Calendar {
         let mut at = from;
         let mut spans = Vec::with_capacity(4);
         loop {
-            if let Some(week_end) = walk
-                .skippable_week(at, left, Timestamp::MAX)
+            if let Some((end, weeks)) = walk
+                .skippable_weeks(at, left, Timestamp::MAX)
                 .map_err(|_| range())?
             {
-                left -= h.weekly;
-                at = week_end;
+                left -= h.weekly * weeks;
+                at = end;
                 continue;
             }
             walk.day(&mut spans).map_err(|_| range())?;
@@ -165,12 +165,12 @@ impl Calendar {
         let mut at = from;
         let mut spans = Vec::with_capacity(4);
         while at < to {
-            if let Some(week_end) = walk
-                .skippable_week(at, SignedDuration::MAX, to)
+            if let Some((end, weeks)) = walk
+                .skippable_weeks(at, SignedDuration::MAX, to)
                 .map_err(|_| range())?
             {
-                sum += h.weekly;
-                at = week_end;
+                sum += h.weekly * weeks;
+                at = end;
                 continue;
             }
             if walk.midnight().map_err(|_| range())? >= to {
@@ -203,7 +203,7 @@ struct Walk<'h> {
     hours: &'h Hours,
     /// The next day whose spans [`Walk::day`] gives.
     date: Date,
-    /// The offset in force from the change before it to the change after it, once known.
+    /// An offset, the instant the zone's rules gave it, and the zone's next change after it.
     offset: Option<(jiff::tz::Offset, Timestamp, Timestamp)>,
 }
 
@@ -236,47 +236,56 @@ impl<'h> Walk<'h> {
         self.instant(self.date, 0)
     }
 
-    /// When the seven days from the next day's midnight can be counted as one week of open
-    /// time without walking them, answers where they end and moves past them. That needs:
-    /// nothing counted in them yet (`at` not past their start), more than a week's open time
-    /// still `left` to find (the deadline lies beyond them), their end not past `limit`, no
-    /// holiday from the day before (its night span reaches in) to the last, and one offset
-    /// throughout (each local minute one real minute).
-    fn skippable_week(
+    /// When whole weeks from the next day's midnight can be counted as `weekly` open time each
+    /// without walking them, answers where they end and how many, and moves past them. That
+    /// needs: nothing counted in them yet (`at` not past their start), more than their open
+    /// time still `left` to find (the deadline lies beyond them), their end not past `limit`,
+    /// no holiday from the day before (its night span reaches in) to their last day, and one
+    /// offset throughout (each local minute one real minute).
+    fn skippable_weeks(
         &mut self,
         at: Timestamp,
         left: SignedDuration,
         limit: Timestamp,
-    ) -> Result<Option<Timestamp>, jiff::Error> {
-        if left <= self.hours.weekly {
+    ) -> Result<Option<(Timestamp, i32)>, jiff::Error> {
+        const WEEK: i128 = 7 * 24 * 3600 * 1_000_000_000;
+        let weekly = self.hours.weekly.as_nanos();
+        if left.as_nanos() <= weekly {
             return Ok(None);
         }
         let start = self.midnight()?;
         let Some((_, since, until)) = self.offset else {
             return Ok(None);
         };
-        if at > start {
+        if at > start || start < since {
             return Ok(None);
         }
-        let end = start.checked_add(SignedDuration::from_hours(7 * 24))?;
-        if end > limit {
-            return Ok(None);
-        }
-        let reach = SignedDuration::from_hours(24)
-            .checked_add(NEAR_CHANGE)
-            .unwrap_or(NEAR_CHANGE);
-        if start.checked_sub(reach)? < since || end.checked_add(reach)? >= until {
-            return Ok(None);
-        }
+        // Room before the next offset change, leaving the last week's night span and the
+        // margin around the change to the day-by-day walk.
+        let reach = SignedDuration::from_hours(24).as_nanos() + NEAR_CHANGE.as_nanos();
+        let by_offset = (start.duration_until(until).as_nanos() - reach - 1).div_euclid(WEEK);
+        let by_limit = start.duration_until(limit).as_nanos().div_euclid(WEEK);
+        let by_left = (left.as_nanos() - 1).div_euclid(weekly.max(1));
         let before = self.date.yesterday()?;
-        let last = self.date.checked_add(jiff::Span::new().days(6))?;
-        if self.hours.holidays.range(before..=last).next().is_some() {
+        let by_holiday = match self.hours.holidays.range(before..).next() {
+            Some(h) if *h == before => 0,
+            Some(h) => i128::from(self.date.until(*h)?.get_days()).div_euclid(7),
+            None => i128::MAX,
+        };
+        let weeks = by_offset.min(by_limit).min(by_left).min(by_holiday);
+        let Ok(weeks) = i32::try_from(weeks) else {
+            return Ok(None);
+        };
+        if weeks < 1 {
             return Ok(None);
         }
-        // The next day to walk is the week's last: its night span runs past the end, and `at`
-        // (set to the end by the caller) keeps its earlier part out.
-        self.date = last;
-        Ok(Some(end))
+        let end = start.checked_add(SignedDuration::from_hours(7 * 24) * weeks)?;
+        // The next day to walk is the last one skipped: its night span runs past the end, and
+        // `at` (set to the end by the caller) keeps its earlier part out.
+        self.date = self
+            .date
+            .checked_add(jiff::Span::new().days(7 * weeks - 1))?;
+        Ok(Some((end, weeks)))
     }
 
     /// `minutes` after `date`'s midnight, as a wall-clock time in the zone (past 24:00 it is
@@ -286,21 +295,19 @@ impl<'h> Walk<'h> {
         let local = midnight.checked_add(SignedDuration::from_mins(i64::from(minutes)))?;
         if let Some((offset, since, until)) = self.offset {
             let ts = offset.to_timestamp(local)?;
-            if ts >= since.saturating_add(NEAR_CHANGE)? && ts < until.saturating_sub(NEAR_CHANGE)? {
+            if ts >= since && ts < until.saturating_sub(NEAR_CHANGE)? {
                 return Ok(ts);
             }
         }
+        // The full rules, and the offset they found kept from here (the walk only goes
+        // forward) to the next change.
         let tz = &self.hours.tz;
         let ts = tz.to_timestamp(local)?;
-        let since = tz
-            .preceding(ts.checked_add(SignedDuration::from_nanos(1))?)
-            .next()
-            .map_or(Timestamp::MIN, |t| t.timestamp());
         let until = tz
             .following(ts)
             .next()
             .map_or(Timestamp::MAX, |t| t.timestamp());
-        self.offset = Some((tz.to_offset(ts), since, until));
+        self.offset = Some((tz.to_offset(ts), ts, until));
         Ok(ts)
     }
 }
