@@ -225,8 +225,33 @@ impl<'h> Walk<'h> {
         if self.hours.holidays.contains(&date) {
             return Ok(());
         }
-        for &(open, close) in &self.hours.week[weekday(date)] {
-            spans.push((self.instant(date, open)?, self.instant(date, close)?));
+        let week = &self.hours.week[weekday(date)];
+        if week.is_empty() {
+            return Ok(());
+        }
+        if self.offset.is_none() {
+            self.instant(date, 0)?;
+        }
+        // With one offset from this midnight until past the next day (night spans end there),
+        // every span is that midnight's instant plus its minutes: no civil arithmetic per span.
+        // The midnight is taken with the kept offset as it is, not by the zone's rules, so a
+        // midnight the clocks skip (some zones change at 00:00) is never the base.
+        let steady = match self.offset {
+            Some((offset, since, until)) => {
+                let base = offset.to_timestamp(date.at(0, 0, 0, 0))?;
+                let day_after = base.checked_add(SignedDuration::from_hours(48))?;
+                (base >= since && day_after < until.saturating_sub(NEAR_CHANGE)?).then_some(base)
+            }
+            None => None,
+        };
+        for &(open, close) in week {
+            spans.push(match steady {
+                Some(base) => (
+                    base.checked_add(SignedDuration::from_mins(i64::from(open)))?,
+                    base.checked_add(SignedDuration::from_mins(i64::from(close)))?,
+                ),
+                None => (self.instant(date, open)?, self.instant(date, close)?),
+            });
         }
         Ok(())
     }

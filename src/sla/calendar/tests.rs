@@ -273,13 +273,15 @@ proptest! {
 }
 
 /// The zones of issue 5's tests: a 30-minute DST shift (Lord Howe), none at all (Kolkata), a
-/// 45-minute offset (Chatham), and the two common ones.
-const ZONES: [&str; 5] = [
+/// 45-minute offset (Chatham), and the two common ones; and Santiago, whose clocks change at
+/// midnight, so that a day's midnight itself can be skipped or repeated.
+const ZONES: [&str; 6] = [
     "Europe/Rome",
     "America/New_York",
     "Australia/Lord_Howe",
     "Asia/Kolkata",
     "Pacific/Chatham",
+    "America/Santiago",
 ];
 
 /// A random calendar: per weekday up to two spans on the quarter hour, some past midnight,
