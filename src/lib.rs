@@ -20,6 +20,8 @@ pub mod error;
 pub mod jobs;
 /// Email: intake (mailgate, inbound route), threading, loop guards, the flagged-mail view.
 pub mod mail;
+/// On-duty rotations: who is primary and backup at any instant.
+pub mod oncall;
 /// Full-text search across tickets (and, later, wiki pages).
 pub mod search;
 /// SLA clocks: business calendars and the arithmetic of deadlines in them.

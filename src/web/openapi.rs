@@ -46,6 +46,7 @@ pub fn api() -> (axum::Router<AppState>, Document) {
         .merge(crate::tickets::api::api())
         .merge(crate::search::api::api())
         .merge(crate::mail::api::api())
+        .merge(crate::oncall::api::api())
         .split_for_parts()
 }
 

@@ -16,6 +16,7 @@ mod mail_corpus;
 mod mail_imap;
 mod mail_intake;
 mod mail_out;
+mod oncall;
 mod openapi;
 mod schema;
 mod sessions;

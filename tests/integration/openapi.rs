@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::tickets::{call, open_ticket, with_token};
+use crate::tickets::{call, open_ticket, with_token_and};
 
 fn props(doc: &Value, schema: &str) -> BTreeSet<String> {
     doc["components"]["schemas"][schema]["properties"]
@@ -23,7 +23,7 @@ fn keys(v: &Value) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn the_openapi_document_matches_what_the_server_answers() {
-    let (app, token) = with_token().await;
+    let (app, token) = with_token_and(crate::oncall::NOC).await;
     let r = app.get("/api/openapi.json").await;
     assert_eq!(r.status(), StatusCode::OK);
     let doc: Value = r.json().await.unwrap();
@@ -50,17 +50,19 @@ async fn the_openapi_document_matches_what_the_server_answers() {
         ("POST", "/api/v1/tickets/{id}/merge"),
         ("GET", "/api/v1/tickets/{id}/history"),
         ("GET", "/api/v1/search"),
+        ("GET", "/api/v1/oncall/{name}"),
     ] {
         assert!(
             ops.contains(&(m.to_owned(), p.to_owned())),
             "CONTRACT route {m} {p} is not documented"
         );
     }
-    // Every documented operation is served (a real ticket id fills {id}).
+    // Every documented operation is served (a real ticket id fills {id}, the config's
+    // rotation {name}).
     let t = open_ticket(&app, &token, json!({"queue": "Support", "subject": "doc check", "body": "b", "requestors": ["a@b.example"]})).await;
     let id = t["id"].as_i64().unwrap().to_string();
     for (m, p) in &ops {
-        let path = p.replace("{id}", &id);
+        let path = p.replace("{id}", &id).replace("{name}", "noc");
         let method = Method::from_bytes(m.as_bytes()).unwrap();
         let body = if m == "GET" { None } else { Some(json!({})) };
         let (s, _) = call(&app, &token, method, &path, body).await;

@@ -7,7 +7,12 @@ const QUEUES: &str = "[[queue]]\nname = \"Support\"\nsla = \"standard\"\n\n[[que
 
 /// An app with two queues and an `api` token; answers (app, token).
 pub async fn with_token() -> (TestApp, String) {
-    let app = TestApp::spawn_with(Options::toml(QUEUES)).await;
+    with_token_and("").await
+}
+
+/// [`with_token`] with more of the config (`extra` TOML after the queues and policies).
+pub async fn with_token_and(extra: &str) -> (TestApp, String) {
+    let app = TestApp::spawn_with(Options::toml(&format!("{QUEUES}\n{extra}"))).await;
     let out = app.cli(&["token", "create", "tests", "--scope", "api"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let token = text(&out.stdout).trim().to_owned();
