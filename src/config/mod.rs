@@ -16,7 +16,9 @@ pub use load::{Loaded, load};
 pub use raw::{
     RawAlertSource, RawCalendar, RawImap, RawLdap, RawMail, RawOncall, RawQueue, RawRadius, RawSla,
 };
-pub(crate) use sections::parse_span;
+#[cfg(test)]
+pub(crate) use sections::DAYS;
+pub(crate) use sections::{parse_day, parse_span};
 
 use crate::db::{DatabaseUrl, PoolOptions};
 

@@ -16,7 +16,7 @@ pub(super) fn check_calendar(ck: &mut Ck<'_>, k: &str, c: &RawCalendar) {
     }
     ck.timezone(&format!("{k}.timezone"), &c.timezone);
     for (day, spans) in &c.hours {
-        if !["mon", "tue", "wed", "thu", "fri", "sat", "sun"].contains(&day.as_str()) {
+        if parse_day(day).is_none() {
             ck.bad(
                 format!("{k}.hours.{day}"),
                 "day must be one of mon, tue, wed, thu, fri, sat, sun",
@@ -42,6 +42,14 @@ pub(super) fn check_calendar(ck: &mut Ck<'_>, k: &str, c: &RawCalendar) {
             );
         }
     }
+}
+
+/// The days as the config writes them, Monday first.
+pub(crate) const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// "mon" … "sun" → Monday 0 … Sunday 6.
+pub(crate) fn parse_day(s: &str) -> Option<usize> {
+    DAYS.iter().position(|d| *d == s)
 }
 
 /// "09:00-18:00" → minutes from midnight; "24:00" may end a span. A span that ends at or
@@ -134,8 +142,7 @@ pub(super) fn check_oncall(ck: &mut Ck<'_>, k: &str, o: &RawOncall) {
         );
     }
     let handoff_ok = o.handoff.split_once(' ').is_some_and(|(d, t)| {
-        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].contains(&d)
-            && parse_span(&format!("{t}-24:00")).is_some()
+        parse_day(d).is_some() && parse_span(&format!("{t}-24:00")).is_some()
     });
     if !handoff_ok {
         ck.bad(

@@ -79,16 +79,19 @@ pub(super) async fn claim(
     lease_until: Timestamp,
     batch: impl Fn(&str) -> usize,
 ) -> Result<Vec<JobRow>, StoreError> {
-    let due = "((state = 'queued' AND run_at <= $2) OR (state = 'running' AND locked_until <= $2))";
+    // A job is due when queued for now or earlier, or when its worker's lease ran out.
+    let due_at = |now: &str| {
+        format!(
+            "((state = 'queued' AND run_at <= {now}) OR (state = 'running' AND locked_until <= {now}))"
+        )
+    };
     // A read first: on SQLite the claim takes the one writer turn, and workers woken by every
     // enqueue would otherwise take it for nothing as often as they find the queue empty.
-    let any: bool = on_pool!(db, |p| sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM jobs WHERE \
-         (state = 'queued' AND run_at <= $1) OR (state = 'running' AND locked_until <= $1))"
-    )
-    .bind(Ts(now))
-    .fetch_one(p)
-    .await?);
+    let any_sql = format!("SELECT EXISTS (SELECT 1 FROM jobs WHERE {})", due_at("$1"));
+    let any: bool = on_pool!(db, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(any_sql))
+        .bind(Ts(now))
+        .fetch_one(p)
+        .await?);
     if !any {
         return Ok(Vec::new());
     }
@@ -97,6 +100,7 @@ pub(super) async fn claim(
         crate::db::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         crate::db::Backend::Sqlite => "",
     };
+    let due = due_at("$2");
     let lease = "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, \
                  locked_until = $3, updated_at = $2";
     let first_sql = format!(

@@ -49,13 +49,7 @@ async fn duty(
     Path(name): Path<String>,
     Query(p): Query<Params>,
 ) -> Result<Json<DutyBody>> {
-    if let ApiCaller::User(u) = &caller
-        && !u.role.is_staff()
-    {
-        return Err(AppError::Forbidden(
-            "the on-duty rotation is for staff".into(),
-        ));
-    }
+    caller.staff_only("the on-duty rotation is for staff")?;
     let raw = st
         .config
         .oncall
@@ -81,6 +75,11 @@ async fn duty(
     }))
 }
 
+/// An instant the rotation cannot count is the caller's; a rotation that does not build passed
+/// `check-config` and so is the server's fault.
 fn refused(e: OncallError) -> AppError {
-    AppError::BadRequest(e.to_string())
+    match e {
+        OncallError::OutOfRange(_) => AppError::BadRequest(e.to_string()),
+        OncallError::Invalid { .. } => AppError::Internal(Box::new(e)),
+    }
 }

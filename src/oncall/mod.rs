@@ -10,7 +10,7 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use thiserror::Error;
 
-use crate::config::RawOncall;
+use crate::config::{RawOncall, parse_day};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum OncallError {
@@ -56,16 +56,10 @@ impl Rotation {
             .map_err(|_| invalid(format!("start \"{}\" is not a date", raw.start)))?;
         let bad_handoff = || invalid(format!("handoff \"{}\" is not \"DAY HH:MM\"", raw.handoff));
         let (day, time) = raw.handoff.split_once(' ').ok_or_else(bad_handoff)?;
-        let weekday = match day {
-            "mon" => Weekday::Monday,
-            "tue" => Weekday::Tuesday,
-            "wed" => Weekday::Wednesday,
-            "thu" => Weekday::Thursday,
-            "fri" => Weekday::Friday,
-            "sat" => Weekday::Saturday,
-            "sun" => Weekday::Sunday,
-            _ => return Err(bad_handoff()),
-        };
+        let weekday = parse_day(day)
+            .and_then(|i| i8::try_from(i).ok())
+            .and_then(|i| Weekday::from_monday_zero_offset(i).ok())
+            .ok_or_else(bad_handoff)?;
         let at: Time = time.trim().parse().map_err(|_| bad_handoff())?;
         if raw.rotation.len() < 2 {
             return Err(invalid("a rotation needs at least two people".into()));

@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::Results;
-use crate::error::{AppError, Result};
+use crate::error::Result;
 use crate::state::AppState;
 use crate::web::extract::ApiCaller;
 
@@ -33,13 +33,7 @@ async fn search(
     caller: ApiCaller,
     Query(p): Query<Params>,
 ) -> Result<Json<Results>> {
-    if let ApiCaller::User(u) = &caller
-        && !u.role.is_staff()
-    {
-        return Err(AppError::Forbidden(
-            "customers search from the portal".into(),
-        ));
-    }
+    caller.staff_only("customers search from the portal")?;
     let limit = p.limit.unwrap_or(20).clamp(1, 100);
     Ok(Json(
         super::search(&st.db, &p.q, limit, st.clock.now()).await?,

@@ -19,7 +19,7 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use thiserror::Error;
 
-use crate::config::{RawCalendar, parse_span};
+use crate::config::{RawCalendar, parse_day, parse_span};
 
 /// A calendar that is never open cannot reach any deadline; one with a bad key never passed
 /// `check-config`.
@@ -31,6 +31,9 @@ pub enum CalendarError {
     Invalid { name: String, what: String },
     #[error("calendar \"{0}\": the date is outside the range the calendar can count")]
     OutOfRange(String),
+    /// An `[[sla]]` policy that names no known calendar or has a bad target.
+    #[error("SLA policy \"{name}\": {what}")]
+    Policy { name: String, what: String },
 }
 
 /// When the clocks run: always (the built-in `24x7`), or in opening hours.
@@ -50,8 +53,6 @@ struct Hours {
     /// Open time in any seven days without holidays or offset changes, overlaps counted once.
     weekly: SignedDuration,
 }
-
-const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 impl Calendar {
     /// The built-in `24x7`: every instant counts.
@@ -73,9 +74,7 @@ impl Calendar {
             .map_err(|_| invalid(format!("\"{}\" is not an IANA time zone", raw.timezone)))?;
         let mut week: [Vec<(u32, u32)>; 7] = Default::default();
         for (day, spans) in &raw.hours {
-            let i = DAYS
-                .iter()
-                .position(|d| d == day)
+            let i = parse_day(day)
                 .ok_or_else(|| invalid(format!("\"{day}\" is not a day (mon … sun)")))?;
             for span in spans.split(',').map(str::trim) {
                 let s = parse_span(span).ok_or_else(|| {

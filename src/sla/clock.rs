@@ -37,9 +37,9 @@ impl Policy {
     /// An `[[sla]]` table with its calendar found among `calendars` (or the built-in `24x7`).
     /// Its keys were checked by `check-config`; a policy is never built half-understood.
     pub fn from_config(raw: &RawSla, calendars: &[Calendar]) -> Result<Policy, CalendarError> {
-        let invalid = |what: String| CalendarError::Invalid {
-            name: raw.calendar.clone(),
-            what: format!("policy \"{}\": {what}", raw.name),
+        let invalid = |what: String| CalendarError::Policy {
+            name: raw.name.clone(),
+            what,
         };
         let calendar = match raw.calendar.as_str() {
             "24x7" => Calendar::always(),
@@ -47,7 +47,7 @@ impl Policy {
                 .iter()
                 .find(|c| c.name() == name)
                 .cloned()
-                .ok_or_else(|| invalid("no [[calendar]] has this name".into()))?,
+                .ok_or_else(|| invalid(format!("no [[calendar]] is named \"{name}\"")))?,
         };
         let duration = |key: &str,
                         text: &Option<String>|

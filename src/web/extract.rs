@@ -79,6 +79,14 @@ impl ApiCaller {
             ApiCaller::Token(t) => &t.name,
         }
     }
+
+    /// Refuses a signed-in customer (`why` says where they go instead); tokens and staff pass.
+    pub fn staff_only(&self, why: &str) -> Result<(), AppError> {
+        match self {
+            ApiCaller::User(u) if !u.role.is_staff() => Err(AppError::Forbidden(why.to_owned())),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ApiCaller {

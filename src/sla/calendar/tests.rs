@@ -298,8 +298,7 @@ fn any_calendar() -> impl Strategy<Value = RawCalendar> {
         proptest::collection::vec((2026i16..2028, 1i8..13, 1i8..29), 0..6),
     )
         .prop_filter_map("open at least once a week", |(z, days, hol)| {
-            let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-            let hours: BTreeMap<String, String> = names
+            let hours: BTreeMap<String, String> = crate::config::DAYS
                 .iter()
                 .zip(days)
                 .filter(|(_, spans)| !spans.is_empty())
@@ -326,7 +325,7 @@ fn open_at(raw: &RawCalendar, t: Timestamp) -> bool {
         if raw.holidays.contains(&d.to_string()) {
             return false;
         }
-        let name = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        let name = crate::config::DAYS
             [usize::try_from(d.weekday().to_monday_zero_offset()).expect("weekday")];
         raw.hours.get(name).is_some_and(|spans| {
             spans.split(',').any(|s| {
