@@ -2,22 +2,40 @@
 //! instant. Pure: the config and an instant in, the duty out. The hand-off is a wall-clock
 //! time in the rotation's zone, so it stays "Monday 09:00" across DST changes (that week is an
 //! hour shorter or longer).
+//!
+//! Overrides (swaps, holidays) live in the database (`store.rs`); [`duty`] is the rotation's
+//! answer with them applied, the one the SLA escalation asks inside its own transaction.
 
 pub mod api;
+mod overrides;
+pub mod routes;
+mod store;
 
 use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use thiserror::Error;
 
-use crate::config::{RawOncall, parse_day};
+use crate::config::{Config, RawOncall, parse_day};
+use crate::db::{StoreError, Tx};
 
-#[derive(Debug, Error, PartialEq, Eq)]
+pub use overrides::{Effective, NewOverride, Override, apply, timeline};
+
+#[derive(Debug, Error)]
 pub enum OncallError {
     #[error("rotation \"{name}\": {what}")]
     Invalid { name: String, what: String },
     #[error("rotation \"{0}\": the instant is outside the range the rotation can count")]
     OutOfRange(String),
+    /// Escalation rules name rotations as `oncall:NAME`; `check-config` verifies the names, but
+    /// an API caller can ask for anything.
+    #[error("there is no [[oncall]] rotation named \"{0}\"")]
+    UnknownRotation(String),
+    /// A new override that cannot be stored as given; the text says which field and why.
+    #[error("{0}")]
+    BadOverride(String),
+    #[error("on-call overrides: {0}")]
+    Store(#[from] StoreError),
 }
 
 /// A weekly rotation of at least two people.
@@ -82,6 +100,16 @@ impl Rotation {
         &self.name
     }
 
+    /// The zone hand-offs are counted in, which is also the zone people read times in.
+    pub fn timezone(&self) -> &TimeZone {
+        &self.tz
+    }
+
+    /// The rotation's members, in order (the page offers them as names to pick).
+    pub fn people(&self) -> &[String] {
+        &self.people
+    }
+
     /// The instant of hand-off `week` (0 is the first; earlier weeks count back from it).
     fn handoff(&self, week: i64) -> Result<Timestamp, OncallError> {
         let range = || OncallError::OutOfRange(self.name.clone());
@@ -119,6 +147,86 @@ impl Rotation {
             until: self.handoff(k + 1)?,
         })
     }
+}
+
+/// The `[[oncall]]` rotation called `name`, built from the config.
+pub fn rotation(config: &Config, name: &str) -> Result<Rotation, OncallError> {
+    let raw = config
+        .oncall
+        .iter()
+        .find(|o| o.name == name)
+        .ok_or_else(|| OncallError::UnknownRotation(name.to_owned()))?;
+    Rotation::from_config(raw)
+}
+
+/// Who is on duty in rotation `name` at `at`, overrides applied. Runs in the caller's
+/// transaction so an escalation sees the overrides of the same snapshot it acts in.
+pub async fn duty(
+    tx: &mut Tx,
+    config: &Config,
+    name: &str,
+    at: Timestamp,
+) -> Result<Duty, OncallError> {
+    Ok(effective(tx, config, name, at).await?.duty)
+}
+
+/// [`duty`], also telling which override (if any) decided it.
+pub async fn effective(
+    tx: &mut Tx,
+    config: &Config,
+    name: &str,
+    at: Timestamp,
+) -> Result<Effective, OncallError> {
+    let rotation = rotation(config, name)?;
+    let base = rotation.duty_at(at)?;
+    // Only overrides inside the rotation's week can change this answer or cut its bounds.
+    let found = store::overlapping(tx, name, base.since, base.until).await?;
+    Ok(apply(&base, at, &found))
+}
+
+/// Stores an override of rotation `name` (which must be configured).
+pub async fn add_override(
+    tx: &mut Tx,
+    config: &Config,
+    name: &str,
+    new: &NewOverride,
+    created_by: &str,
+    now: Timestamp,
+) -> Result<Override, OncallError> {
+    rotation(config, name)?;
+    Ok(store::insert(tx, name, new, created_by, now).await?)
+}
+
+/// The overrides of rotation `name` that have not ended at `now`, soonest first.
+pub async fn upcoming_overrides(
+    tx: &mut Tx,
+    config: &Config,
+    name: &str,
+    now: Timestamp,
+) -> Result<Vec<Override>, OncallError> {
+    rotation(config, name)?;
+    Ok(store::upcoming(tx, name, now).await?)
+}
+
+/// The overrides of rotation `name` that overlap `[from, to)`, for drawing a timeline.
+pub async fn overrides_between(
+    tx: &mut Tx,
+    name: &str,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<Override>, OncallError> {
+    Ok(store::overlapping(tx, name, from, to).await?)
+}
+
+/// Removes override `id` of rotation `name`; answers whether there was one.
+pub async fn remove_override(
+    tx: &mut Tx,
+    config: &Config,
+    name: &str,
+    id: i64,
+) -> Result<bool, OncallError> {
+    rotation(config, name)?;
+    Ok(store::delete(tx, name, id).await?)
 }
 
 #[cfg(test)]

@@ -51,6 +51,9 @@ async fn the_openapi_document_matches_what_the_server_answers() {
         ("GET", "/api/v1/tickets/{id}/history"),
         ("GET", "/api/v1/search"),
         ("GET", "/api/v1/oncall/{name}"),
+        ("GET", "/api/v1/oncall/{name}/overrides"),
+        ("POST", "/api/v1/oncall/{name}/overrides"),
+        ("DELETE", "/api/v1/oncall/{name}/overrides/{id}"),
     ] {
         assert!(
             ops.contains(&(m.to_owned(), p.to_owned())),
@@ -58,11 +61,26 @@ async fn the_openapi_document_matches_what_the_server_answers() {
         );
     }
     // Every documented operation is served (a real ticket id fills {id}, the config's
-    // rotation {name}).
+    // rotation {name}, a real override id the {id} of an override).
     let t = open_ticket(&app, &token, json!({"queue": "Support", "subject": "doc check", "body": "b", "requestors": ["a@b.example"]})).await;
     let id = t["id"].as_i64().unwrap().to_string();
+    let (s, o) = call(
+        &app,
+        &token,
+        Method::POST,
+        "/api/v1/oncall/noc/overrides",
+        Some(json!({"starts_at": "2036-01-09T10:00:00Z", "ends_at": "2036-01-10T10:00:00Z", "primary": "erin"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let override_id = o["id"].as_i64().unwrap().to_string();
     for (m, p) in &ops {
-        let path = p.replace("{id}", &id).replace("{name}", "noc");
+        let path = if p.contains("/overrides/{id}") {
+            p.replace("{id}", &override_id)
+        } else {
+            p.replace("{id}", &id)
+        };
+        let path = path.replace("{name}", "noc");
         let method = Method::from_bytes(m.as_bytes()).unwrap();
         let body = if m == "GET" { None } else { Some(json!({})) };
         let (s, _) = call(&app, &token, method, &path, body).await;
