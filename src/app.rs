@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
 use crate::auth::{self, NewUser, Role, Username};
-use crate::clock::{SharedClock, SystemClock};
+use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::{Db, StoreError};
 use crate::jobs::periodic::PurgeHandler;
@@ -138,6 +138,12 @@ impl App {
             self.state.db.clone(),
             stop_rx.clone(),
         )));
+        workers.push(tokio::spawn(crate::sla::worker::run(
+            self.state.db.clone(),
+            self.state.config.clone(),
+            self.state.clock.clone(),
+            stop_rx.clone(),
+        )));
         workers.push(tokio::spawn(crate::jobs::periodic::run(
             self.state.db.clone(),
             self.state.clock.clone(),
@@ -177,7 +183,7 @@ impl App {
 /// `opsdesk serve`: build, bind, and run until SIGINT or SIGTERM.
 pub async fn serve(config: Config, admin_password: Option<String>) -> Result<(), StartError> {
     let addr = config.listen;
-    let app = App::build(config, Arc::new(SystemClock), admin_password).await?;
+    let app = App::build(config, crate::clock::from_env(), admin_password).await?;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Bind { addr, source })?;

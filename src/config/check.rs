@@ -306,6 +306,17 @@ pub(super) fn check(s: Sections, problems: &mut Vec<Problem>) -> Option<Config> 
         check_alert_source(&mut ck, &format!("alert_source[{i}]"), a, &queue_names);
     }
 
+    // Built only from sections that passed their checks, so an error here is one the checks
+    // above did not foresee, and it is still reported at its key rather than at startup.
+    let policies = if ck.problems.is_empty() {
+        crate::sla::Policies::from_config(&calendars, &slas).unwrap_or_else(|e| {
+            ck.bad("sla", e.to_string());
+            crate::sla::Policies::default()
+        })
+    } else {
+        crate::sla::Policies::default()
+    };
+
     Some(Config {
         listen,
         database_url,
@@ -319,6 +330,7 @@ pub(super) fn check(s: Sections, problems: &mut Vec<Problem>) -> Option<Config> 
         queues,
         calendars,
         slas,
+        policies,
         oncall,
         ldap,
         radius,

@@ -51,6 +51,8 @@ pub struct Config {
     pub queues: Vec<RawQueue>,
     pub calendars: Vec<RawCalendar>,
     pub slas: Vec<RawSla>,
+    /// `slas` with calendars resolved and durations parsed.
+    pub policies: crate::sla::Policies,
     pub oncall: Vec<RawOncall>,
     pub ldap: Option<RawLdap>,
     pub radius: Option<RawRadius>,

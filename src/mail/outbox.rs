@@ -57,6 +57,13 @@ pub enum Event<'a> {
     Resolved {
         txn: i64,
     },
+    /// An SLA escalation step (`tickets::sla`): to whom the step names, never to requestors
+    /// unless it names them.
+    Escalation {
+        txn: i64,
+        body: &'a str,
+        to: &'a [String],
+    },
 }
 
 /// Composes the mail `event` causes on `t` and puts it in the outbox, in the caller's
@@ -128,11 +135,20 @@ pub async fn notify(
                 Some("auto-generated"),
             )
         }
+        Event::Escalation { txn, body, to } => (
+            "escalation",
+            people(to, ""),
+            Vec::new(),
+            body,
+            "",
+            txn,
+            Some("auto-generated"),
+        ),
     };
     if to.is_empty() && cc.is_empty() {
         return Ok(());
     }
-    let (to, cc) = if kind == "comment" {
+    let (to, cc) = if kind == "comment" || kind == "escalation" {
         (to, cc)
     } else {
         let redirect = store::reply_to_of(tx, t.id).await?;

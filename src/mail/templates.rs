@@ -16,7 +16,7 @@ pub struct Kind {
     pub placeholders: &'static [&'static str],
 }
 
-pub const KINDS: [Kind; 5] = [
+pub const KINDS: [Kind; 6] = [
     Kind {
         name: "autoreply",
         purpose: "to the requestor of a ticket opened by mail",
@@ -40,6 +40,12 @@ pub const KINDS: [Kind; 5] = [
         purpose: "to requestors when the ticket is resolved",
         default: include_str!("../../templates/email/resolved.txt"),
         placeholders: &["ticket_id", "subject", "queue"],
+    },
+    Kind {
+        name: "escalation",
+        purpose: "SLA escalation notices, to the people a policy's escalate step names",
+        default: include_str!("../../templates/email/escalation.txt"),
+        placeholders: &["ticket_id", "subject", "queue", "body"],
     },
     FOOTER,
 ];

@@ -31,6 +31,17 @@ pub struct Policy {
     pub pause_on: Vec<String>,
     /// P1 first.
     pub targets: [Targets; 4],
+    /// In the order configured.
+    pub escalate: Vec<Step>,
+}
+
+/// An `escalate` entry: at `percent` of a clock's target, tell `notify`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub percent: u32,
+    /// `owner`, `queue` (the ticket's AdminCc), `requestors`, `user:NAME`, `oncall:NAME` or an
+    /// email address, as checked by `check-config`.
+    pub notify: Vec<String>,
 }
 
 impl Policy {
@@ -72,15 +83,36 @@ impl Policy {
                 resolve: duration(&format!("{key}.resolve"), &t.resolve)?,
             };
         }
+        let escalate = raw
+            .escalate
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                e.at.strip_suffix('%')
+                    .and_then(|n| n.trim().parse::<u32>().ok())
+                    .filter(|n| (1..=1000).contains(n))
+                    .map(|percent| Step {
+                        percent,
+                        notify: e.notify.clone(),
+                    })
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "escalate[{i}].at: \"{}\" is not a percentage",
+                            e.at
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Policy {
             name: raw.name.clone(),
             calendar,
             pause_on: raw.pause_on.clone(),
             targets,
+            escalate,
         })
     }
 
-    fn targets(&self, priority: u8) -> Targets {
+    pub fn targets(&self, priority: u8) -> Targets {
         let i = usize::from(priority.clamp(1, 4)) - 1;
         self.targets[i]
     }
@@ -153,21 +185,51 @@ impl Run {
         calendar: &Calendar,
         target: SignedDuration,
     ) -> Result<Option<Timestamp>, CalendarError> {
+        Ok(self.reaches_in(calendar, target)?.map(|(at, _)| at))
+    }
+
+    /// As `reaches`, with the start of the stretch the instant falls in: the "cycle" an
+    /// escalation step belongs to.
+    pub fn reaches_in(
+        &self,
+        calendar: &Calendar,
+        target: SignedDuration,
+    ) -> Result<Option<(Timestamp, Timestamp)>, CalendarError> {
         let mut used = SignedDuration::ZERO;
         let mut last = None;
         for &(from, to) in &self.ran {
             let here = calendar.between(from, to)?;
             if used + here >= target {
-                return calendar.add(from, target - used).map(Some);
+                return Ok(Some((calendar.add(from, target - used)?, from)));
             }
             last = Some((from, used));
             used += here;
         }
         match (self.running_since, self.met_at, last) {
-            (Some(since), _, _) => calendar.add(since, target - used).map(Some),
-            (None, Some(_), Some((from, before))) => calendar.add(from, target - before).map(Some),
+            (Some(since), _, _) => Ok(Some((calendar.add(since, target - used)?, since))),
+            (None, Some(_), Some((from, before))) => {
+                Ok(Some((calendar.add(from, target - before)?, from)))
+            }
             _ => Ok(None),
         }
+    }
+
+    /// Calendar time run so far, counting the running stretch up to `now`.
+    pub fn used(
+        &self,
+        calendar: &Calendar,
+        now: Timestamp,
+    ) -> Result<SignedDuration, CalendarError> {
+        let mut used = SignedDuration::ZERO;
+        for &(from, to) in &self.ran {
+            used += calendar.between(from, to)?;
+        }
+        if let Some(since) = self.running_since
+            && now > since
+        {
+            used += calendar.between(since, now)?;
+        }
+        Ok(used)
     }
 }
 
@@ -253,12 +315,18 @@ pub fn evaluate(
     events: &[Event<'_>],
     now: Timestamp,
 ) -> Result<Sla, CalendarError> {
+    sla_of(policy, &clocks(events, &policy.pause_on), now)
+}
+
+/// The `sla` object of clocks already run (see `clocks`), as of `now`.
+pub fn sla_of(policy: &Policy, c: &Clocks, now: Timestamp) -> Result<Sla, CalendarError> {
     let Clocks {
         response,
         resolve,
         priority,
         paused,
-    } = clocks(events, &policy.pause_on);
+    } = c;
+    let (priority, paused) = (*priority, *paused);
     let targets = policy.targets(priority);
     let due =
         |run: &Run, target: Option<SignedDuration>| -> Result<Option<Timestamp>, CalendarError> {
@@ -267,17 +335,17 @@ pub fn evaluate(
                 None => Ok(None),
             }
         };
-    let response_due_at = due(&response, targets.response)?;
-    let resolve_due_at = due(&resolve, targets.resolve)?;
+    let response_due_at = due(response, targets.response)?;
+    let resolve_due_at = due(resolve, targets.resolve)?;
     // Missed: kept after the deadline, or not kept and the deadline has passed.
     let missed = |run: &Run, due: Option<Timestamp>| {
         due.is_some_and(|d| run.met_at.map_or(d <= now, |met| met > d))
     };
     let mut breached = Vec::new();
-    if missed(&response, response_due_at) {
+    if missed(response, response_due_at) {
         breached.push("response");
     }
-    if missed(&resolve, resolve_due_at) {
+    if missed(resolve, resolve_due_at) {
         breached.push("resolve");
     }
     Ok(Sla {
@@ -291,4 +359,4 @@ pub fn evaluate(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

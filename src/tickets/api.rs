@@ -137,7 +137,7 @@ async fn create(
     let mut tx = st.db.begin().await?;
     let (t, _) = super::create(&mut tx, ctx, new).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(t)))
+    Ok((StatusCode::CREATED, Json(t.as_of(st.clock.now()))))
 }
 
 /// A ticket; a merged ticket's id answers with the surviving ticket.
@@ -152,7 +152,7 @@ async fn show(
     let mut tx = st.db.begin_read().await?;
     let t = super::load(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(Json(t))
+    Ok(Json(t.as_of(st.clock.now())))
 }
 
 /// Changes fields; each change is recorded in the history.
@@ -175,7 +175,7 @@ async fn update(
     let id = super::update(&mut tx, ctx, id, p).await?;
     let t = super::load(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(Json(t))
+    Ok(Json(t.as_of(st.clock.now())))
 }
 
 /// A reply or comment.
@@ -214,7 +214,7 @@ async fn add_reply(
     let (id, _) = super::reply(&mut tx, ctx, id, r).await?;
     let t = super::load(&mut tx, id).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(t)))
+    Ok((StatusCode::CREATED, Json(t.as_of(st.clock.now()))))
 }
 
 /// Correspondence: public, for the requestors. Opens a new ticket.
@@ -268,7 +268,7 @@ async fn merge(
     let into = super::merge(&mut tx, ctx, id, b.into).await?;
     let t = super::load(&mut tx, into).await?;
     tx.commit().await?;
-    Ok(Json(t))
+    Ok(Json(t.as_of(st.clock.now())))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -325,7 +325,7 @@ async fn change_link(
     }
     let t = super::load(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(Json(t))
+    Ok(Json(t.as_of(st.clock.now())))
 }
 
 /// The ticket's history, oldest first.

@@ -60,6 +60,8 @@ pub async fn update(tx: &mut Tx, ctx: Ctx<'_>, id: i64, patch: Patch) -> Result<
     let id = rows::lock(tx, id).await?.ok_or(TicketError::NotFound(id))?;
     let cur = rows::get(tx, id).await?.ok_or(TicketError::NotFound(id))?;
     let now = ctx.now;
+    // Set when a change moves the SLA clocks or changes the policy.
+    let mut clocks_moved = false;
 
     if let Some(s) = &patch.subject {
         let s = clean_subject(s)?;
@@ -95,6 +97,7 @@ pub async fn update(tx: &mut Tx, ctx: Ctx<'_>, id: i64, patch: Patch) -> Result<
             message: m,
         })?;
         if p.get() != cur.priority {
+            clocks_moved = true;
             rows::set_priority(tx, id, p.get(), now).await?;
             let (old, new) = (cur.priority.to_string(), p.get().to_string());
             history::insert(
@@ -143,6 +146,7 @@ pub async fn update(tx: &mut Tx, ctx: Ctx<'_>, id: i64, patch: Patch) -> Result<
             .as_ref()
             .and_then(|(_, s)| s.clone())
             .or_else(|| super::queue_sla(ctx.config, &cur.queue).map(str::to_owned));
+        clocks_moved |= sla != cur.sla_policy;
         rows::set_customer(tx, id, found.map(|(cid, _)| cid), sla.as_deref(), now).await?;
         history::insert(
             tx,
@@ -221,8 +225,12 @@ pub async fn update(tx: &mut Tx, ctx: Ctx<'_>, id: i64, patch: Patch) -> Result<
             message: m,
         })?;
         if to != from {
+            clocks_moved = true;
             set_status(tx, ctx, id, from, to).await?;
         }
+    }
+    if clocks_moved {
+        super::sla::refresh(tx, ctx.config, id, now).await?;
     }
     Ok(id)
 }

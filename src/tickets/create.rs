@@ -112,6 +112,20 @@ pub async fn create(
         ..NewTxn::default()
     };
     let txn_id = history::insert(tx, id, &txn, ctx.now).await?;
+    // A new ticket's only clock event is its creation: computed here, not read back.
+    let (sla, due_at) = match sla.and_then(|n| ctx.config.policies.get(n)) {
+        Some(policy) => {
+            let created = [crate::sla::Event::Created {
+                at: ctx.now,
+                priority: u8::try_from(priority.get()).unwrap_or(3),
+            }];
+            let c =
+                super::sla::compute(policy, &created, &[], ctx.now).map_err(TicketError::Clock)?;
+            rows::set_sla(tx, id, c.due_at, &c.cols).await?;
+            (c.cols, c.due_at.map(Ts))
+        }
+        None => (rows::SlaCols::default(), None),
+    };
     for r in &requestors {
         watchers::add(tx, id, WatcherRole::Requestor.as_str(), r).await?;
     }
@@ -143,7 +157,8 @@ pub async fn create(
         created_at: at,
         updated_at: at,
         resolved_at: None,
-        due_at: None,
+        due_at,
+        sla,
     };
     Ok((assemble(row, watching, Vec::new()), txn_id))
 }

@@ -122,6 +122,9 @@ pub async fn merge(tx: &mut Tx, ctx: Ctx<'_>, from: i64, into: i64) -> Result<i6
     };
     history::insert(tx, into, &t, ctx.now).await?;
     rows::touch(tx, into, ctx.now).await?;
+    // The merged ticket's clocks stop with its history gone; the survivor's run on its own.
+    super::sla::refresh(tx, ctx.config, from, ctx.now).await?;
+    super::sla::refresh(tx, ctx.config, into, ctx.now).await?;
     tracing::info!(from, into, "tickets merged");
     Ok(into)
 }

@@ -13,6 +13,7 @@ mod reply;
 pub mod routes;
 pub mod saved;
 pub mod search;
+pub(crate) mod sla;
 pub(crate) mod store;
 mod ticket_page;
 mod view;
@@ -61,6 +62,8 @@ pub enum TicketError {
     MergeIntoSelf,
     #[error("a ticket cannot link to itself")]
     LinkToSelf,
+    #[error("SLA clock: {0}")]
+    Clock(crate::sla::CalendarError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -77,6 +80,7 @@ impl From<TicketError> for AppError {
         match e {
             TicketError::NotFound(_) => AppError::NotFound,
             TicketError::Store(s) => s.into(),
+            TicketError::Clock(c) => AppError::internal(c),
             TicketError::Invalid { field, message } => AppError::invalid(field, message),
             TicketError::NoSuchQueue(_) => AppError::invalid("queue", e.to_string()),
             TicketError::NoSuchCustomer(_) => AppError::invalid("customer", e.to_string()),

@@ -81,6 +81,42 @@ pub struct Row {
     pub age: String,
     pub updated: String,
     pub updated_iso: String,
+    pub sla: Option<Badge>,
+}
+
+/// A ticket's SLA at a glance: time left to the nearest promise, in the colour of its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Badge {
+    /// `sla-ok`, `sla-warning` (from the first escalation step), `sla-breached`, `sla-paused`,
+    /// `sla-met`.
+    pub class: &'static str,
+    pub text: String,
+    /// The deadline the text counts to, for the tooltip.
+    pub due: String,
+}
+
+/// The badge of `t` as of `now`; `None` without a policy.
+pub fn badge(t: &Ticket, now: Timestamp) -> Option<Badge> {
+    let s = &t.sla;
+    let state = s.state(now)?;
+    let unkept = [
+        s.response_due_at.filter(|_| s.first_response_at.is_none()),
+        s.resolve_due_at.filter(|_| s.resolved_at.is_none()),
+    ];
+    let due = unkept.into_iter().flatten().min();
+    let (class, text) = match (state, due) {
+        ("breached", Some(d)) if d <= now => ("sla-breached", format!("{} over", age(d, now))),
+        ("breached", _) => ("sla-breached", "missed".to_owned()),
+        (_, None) if s.paused => ("sla-paused", "paused".to_owned()),
+        (_, None) => ("sla-met", "met".to_owned()),
+        ("warning", Some(d)) => ("sla-warning", format!("{} left", age(now, d))),
+        (_, Some(d)) => ("sla-ok", format!("{} left", age(now, d))),
+    };
+    Some(Badge {
+        class,
+        text,
+        due: due.map(|d| d.to_string()).unwrap_or_default(),
+    })
 }
 
 pub fn rows(found: &Found, now: Timestamp) -> Vec<Row> {
@@ -98,6 +134,7 @@ pub fn rows(found: &Found, now: Timestamp) -> Vec<Row> {
             age: age(t.created_at, now),
             updated: age(t.updated_at, now),
             updated_iso: t.updated_at.to_string(),
+            sla: badge(t, now),
         })
         .collect()
 }
@@ -178,6 +215,28 @@ fn summary(e: &HistoryEntry) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn badges_count_to_the_nearest_unkept_promise() {
+        let now: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
+        let at = |m: i64| now + jiff::SignedDuration::from_mins(m);
+        let mut t = crate::tickets::Ticket::for_tests();
+        assert_eq!(badge(&t, now), None, "no policy, no badge");
+        t.sla.policy = Some("gold".into());
+        t.sla.response_due_at = Some(at(15));
+        t.sla.resolve_due_at = Some(at(240));
+        let b = badge(&t, now).unwrap();
+        assert_eq!((b.class, b.text.as_str()), ("sla-ok", "15m left"));
+        t.sla.warning_at = Some(at(-1));
+        assert_eq!(badge(&t, now).unwrap().class, "sla-warning");
+        t.sla.first_response_at = Some(at(-5));
+        assert_eq!(badge(&t, now).unwrap().text, "4h left");
+        let late = at(300);
+        let b = badge(&t, late).unwrap();
+        assert_eq!((b.class, b.text.as_str()), ("sla-breached", "1h over"));
+        t.sla.resolved_at = Some(at(100));
+        assert_eq!(badge(&t, late).unwrap().class, "sla-met");
+    }
 
     #[test]
     fn ages_read_at_a_glance() {

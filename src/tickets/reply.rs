@@ -51,9 +51,16 @@ pub async fn reply(
         ReplyKind::Correspond => "correspond",
         ReplyKind::Comment => "comment",
     };
+    // Who wrote correspondence decides whether it answers the SLA's first response.
+    let author = match (r.kind, r.from_requestor) {
+        (ReplyKind::Correspond, true) => Some("requestor"),
+        (ReplyKind::Correspond, false) => Some("staff"),
+        (ReplyKind::Comment, _) => None,
+    };
     let txn = NewTxn {
         kind,
         actor: ctx.actor,
+        field: author,
         body: Some(body),
         body_format: Some(r.body_format),
         time_taken: r.time_taken,
@@ -76,6 +83,9 @@ pub async fn reply(
     };
     if next != status {
         set_status(tx, ctx, id, status, next).await?;
+    }
+    if next != status || author == Some("staff") {
+        super::sla::refresh(tx, ctx.config, id, ctx.now).await?;
     }
     let t = super::load(tx, id).await?;
     let event = match r.kind {

@@ -115,7 +115,7 @@ pub async fn find(db: &Db, s: Search<'_>, now: Timestamp) -> Result<Found, AppEr
                 .filter(|(b, t, _)| *b == id || *t == id)
                 .cloned()
                 .collect();
-            assemble(r, mine_w, mine_l)
+            assemble(r, mine_w, mine_l).as_of(now)
         })
         .collect();
     let next = match items.last() {

@@ -32,6 +32,8 @@ struct ShowPage {
     statuses: [Status; 6],
     age: String,
     is_mine: bool,
+    badge: Option<pages::Badge>,
+    explain: Option<crate::sla::explain::Explain>,
 }
 
 pub fn routes() -> Router<AppState> {
@@ -95,8 +97,13 @@ async fn show(
     }
     let history = super::history(&mut tx, id).await?;
     let files = super::attachments::list(&mut tx, id).await?;
+    let now = st.clock.now();
+    let explain = super::sla::explain(&mut tx, &st.config, id, now).await?;
     tx.commit().await?;
+    let t = t.as_of(now);
     Ok(ShowPage {
+        badge: pages::badge(&t, now),
+        explain,
         timeline: pages::timeline(history, files),
         staff: staff_names(&st).await?,
         queues: queue_names(&st),

@@ -37,15 +37,86 @@ pub struct Ticket {
     pub runbook: Option<String>,
 }
 
-/// SLA state; the clocks themselves arrive with the SLA feature, which fills the due times.
+/// The ticket's SLA (CONTRACT §3 `sla`), from the columns `tickets::sla` keeps.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct SlaView {
     pub policy: Option<String>,
     pub response_due_at: Option<Timestamp>,
     pub resolve_due_at: Option<Timestamp>,
     pub first_response_at: Option<Timestamp>,
+    /// When the resolution promise was kept (the current cycle's resolution).
+    pub resolved_at: Option<Timestamp>,
     pub paused: bool,
+    /// "response" and/or "resolve": each promise missed (see `Ticket::as_of`).
     pub breached: Vec<String>,
+    /// From here the ticket is "breaching soon": its first escalation step.
+    pub warning_at: Option<Timestamp>,
+}
+
+impl SlaView {
+    /// The promises missed as of `now`: kept late, or not kept and past due.
+    pub fn missed(&self, now: Timestamp) -> Vec<String> {
+        let late = |due: Option<Timestamp>, met: Option<Timestamp>| {
+            due.is_some_and(|d| met.map_or(d <= now, |m| m > d))
+        };
+        let mut v = Vec::new();
+        if late(self.response_due_at, self.first_response_at) {
+            v.push("response".to_owned());
+        }
+        if late(self.resolve_due_at, self.resolved_at) {
+            v.push("resolve".to_owned());
+        }
+        v
+    }
+
+    /// "ok", "warning" (from the first escalation step) or "breached", as of `now`; `None`
+    /// without a policy.
+    pub fn state(&self, now: Timestamp) -> Option<&'static str> {
+        self.policy.as_ref()?;
+        Some(if !self.missed(now).is_empty() {
+            "breached"
+        } else if self.warning_at.is_some_and(|w| w <= now) {
+            "warning"
+        } else {
+            "ok"
+        })
+    }
+}
+
+impl Ticket {
+    /// A bare ticket for unit tests of what is drawn from one.
+    #[cfg(test)]
+    pub fn for_tests() -> Ticket {
+        let t = Timestamp::UNIX_EPOCH;
+        Ticket {
+            id: 1,
+            queue: "General".into(),
+            subject: "test".into(),
+            status: Status::Open,
+            priority: 3,
+            owner: None,
+            requestors: Vec::new(),
+            cc: Vec::new(),
+            admincc: Vec::new(),
+            customer: None,
+            source: "web".into(),
+            host: None,
+            created_by: "root".into(),
+            created_at: t,
+            updated_at: t,
+            resolved_at: None,
+            time_worked: 0,
+            sla: SlaView::default(),
+            links: BTreeMap::new(),
+            runbook: None,
+        }
+    }
+
+    /// The ticket with `sla.breached` filled as of `now`: a stored row cannot know "now".
+    pub fn as_of(mut self, now: Timestamp) -> Ticket {
+        self.sla.breached = self.sla.missed(now);
+        self
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -145,8 +216,13 @@ pub(crate) fn assemble(
         time_worked: row.time_worked,
         sla: SlaView {
             policy: row.sla_policy,
-            resolve_due_at: row.due_at.map(|t| t.0),
-            ..SlaView::default()
+            response_due_at: row.sla.response_due_at.map(|t| t.0),
+            resolve_due_at: row.sla.resolve_due_at.map(|t| t.0),
+            first_response_at: row.sla.first_response_at.map(|t| t.0),
+            resolved_at: row.sla.sla_resolved_at.map(|t| t.0),
+            paused: row.sla.sla_paused,
+            breached: Vec::new(),
+            warning_at: row.sla.sla_warn_at.map(|t| t.0),
         },
         links,
         runbook: row.runbook,

@@ -139,15 +139,30 @@ impl Builder<'_> {
             Field::Resolved => self.date("t.resolved_at", c)?,
             Field::Due => self.date("t.due_at", c)?,
             Field::Sla => match (c.op, text) {
-                (Op::Eq | Op::Ne, Some(v)) if v.eq_ignore_ascii_case("breached") => {
+                (Op::Eq | Op::Ne, Some(v))
+                    if v.eq_ignore_ascii_case("breached") || v.eq_ignore_ascii_case("warning") =>
+                {
                     let now = self.bind(Bind::Ts(Ts(self.ctx.now)));
+                    // A promise missed: kept after its deadline, or not kept and past it
+                    // (the columns tickets::sla keeps; the same rule as SlaView::missed).
                     let breached = format!(
-                        "(t.due_at IS NOT NULL AND ((t.resolved_at IS NULL AND t.due_at < {now}) OR t.resolved_at > t.due_at))"
+                        "((t.response_due_at IS NOT NULL AND ((t.first_response_at IS NULL AND t.response_due_at <= {now}) \
+                         OR (t.first_response_at IS NOT NULL AND t.first_response_at > t.response_due_at))) \
+                         OR (t.resolve_due_at IS NOT NULL AND ((t.sla_resolved_at IS NULL AND t.resolve_due_at <= {now}) \
+                         OR (t.sla_resolved_at IS NOT NULL AND t.sla_resolved_at > t.resolve_due_at))))"
                     );
-                    if c.op == Op::Eq {
+                    // "Breaching soon": past the first escalation step, not breached yet.
+                    let cond = if v.eq_ignore_ascii_case("breached") {
                         breached
                     } else {
-                        format!("(NOT {breached})")
+                        format!(
+                            "(t.sla_warn_at IS NOT NULL AND t.sla_warn_at <= {now} AND NOT {breached})"
+                        )
+                    };
+                    if c.op == Op::Eq {
+                        cond
+                    } else {
+                        format!("(NOT {cond})")
                     }
                 }
                 _ => self.text_cmp("t.sla_policy", c)?,

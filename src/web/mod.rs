@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::jobs::routes::routes())
         .merge(crate::mail::routes::routes())
         .merge(crate::tickets::routes::routes())
+        .merge(crate::sla::pages::routes())
         .merge(crate::oncall::routes::routes())
         .fallback(errors::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))

@@ -47,6 +47,7 @@ pub fn api() -> (axum::Router<AppState>, Document) {
         .merge(crate::search::api::api())
         .merge(crate::mail::api::api())
         .merge(crate::oncall::api::api())
+        .merge(crate::sla::api::api())
         .split_for_parts()
 }
 

@@ -20,6 +20,7 @@ mod oncall;
 mod openapi;
 mod schema;
 mod sessions;
+mod sla;
 mod ticket_pages;
 mod ticket_search;
 mod tickets;

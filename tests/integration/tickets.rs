@@ -258,7 +258,8 @@ async fn every_change_is_recorded_in_the_history_in_order() {
         ("set", "priority"),
         ("set", "owner"),
         ("comment", ""),
-        ("correspond", ""),
+        // Correspondence says who wrote it: staff answers the SLA's first response.
+        ("correspond", "staff"),
         ("set", "status"),
     ];
     assert_eq!(

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{Event, Policy, Targets, evaluate};
+use super::{Event, Policy, Step, Targets, evaluate};
 use crate::config::RawCalendar;
 use crate::sla::Calendar;
 
@@ -18,8 +18,9 @@ fn m(n: i64) -> Option<SignedDuration> {
     Some(SignedDuration::from_mins(n))
 }
 
-/// The contract's example policy "gold": 24x7, paused while stalled.
-fn gold() -> Policy {
+/// The contract's example policy "gold": 24x7, paused while stalled; shared by the tests of
+/// escalation and of the ticket side.
+pub(crate) fn gold() -> Policy {
     Policy {
         name: "gold".into(),
         calendar: Calendar::always(),
@@ -40,6 +41,16 @@ fn gold() -> Policy {
             Targets {
                 response: h(24),
                 resolve: None,
+            },
+        ],
+        escalate: vec![
+            Step {
+                percent: 75,
+                notify: vec!["owner".into()],
+            },
+            Step {
+                percent: 100,
+                notify: vec!["owner".into(), "oncall:noc".into()],
             },
         ],
     }

@@ -68,10 +68,37 @@ pub(crate) async fn list(tx: &mut Tx, ticket_id: i64) -> Result<Vec<TxnRow>, Sto
     }))
 }
 
+/// A history entry that moves SLA clocks.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ClockRow {
+    pub kind: String,
+    pub field: Option<String>,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub created_at: Ts,
+}
+
+/// The ticket's own entries that move its SLA clocks (creation, status and priority changes,
+/// correspondence from staff), oldest first; history merged in from other tickets is not its.
+pub(crate) async fn clock_events(tx: &mut Tx, ticket_id: i64) -> Result<Vec<ClockRow>, StoreError> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_as(
+            "SELECT kind, field, old_value, new_value, created_at FROM ticket_transactions \
+             WHERE ticket_id = $1 AND merged_from IS NULL AND (kind = 'create' \
+             OR (kind = 'set' AND field IN ('priority', 'status')) \
+             OR (kind = 'correspond' AND field = 'staff')) ORDER BY id",
+        )
+        .bind(ticket_id)
+        .fetch_all(c)
+        .await?
+    }))
+}
+
 /// Moves the whole history of `from` onto `into` (merge); ids keep their order.
 pub(crate) async fn move_all(tx: &mut Tx, from: i64, into: i64) -> Result<(), StoreError> {
     on_tx!(tx, |c| sqlx::query(
-        "UPDATE ticket_transactions SET ticket_id = $2 WHERE ticket_id = $1"
+        "UPDATE ticket_transactions SET ticket_id = $2, merged_from = COALESCE(merged_from, $1) \
+         WHERE ticket_id = $1"
     )
     .bind(from)
     .bind(into)

@@ -24,6 +24,21 @@ pub(crate) struct TicketRow {
     pub updated_at: Ts,
     pub resolved_at: Option<Ts>,
     pub due_at: Option<Ts>,
+    #[sqlx(flatten)]
+    pub sla: SlaCols,
+}
+
+/// The SLA columns of a ticket (migration 0012): derived from its history by `tickets::sla`
+/// and kept on the row so lists, TQL and the escalation pass read instead of recompute.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct SlaCols {
+    pub response_due_at: Option<Ts>,
+    pub resolve_due_at: Option<Ts>,
+    pub first_response_at: Option<Ts>,
+    pub sla_resolved_at: Option<Ts>,
+    pub sla_paused: bool,
+    pub sla_warn_at: Option<Ts>,
+    pub sla_next_at: Option<Ts>,
 }
 
 /// The one ticket SELECT; `$tail` adds WHERE/ORDER BY at compile time.
@@ -33,7 +48,8 @@ macro_rules! select_tickets {
         concat!(
             "SELECT t.id, t.queue, t.subject, t.status, t.priority, u.username AS owner, c.code AS customer, ",
             "t.source, t.sla_policy, t.host, t.runbook, t.merged_into, t.time_worked, t.created_by, ",
-            "t.created_at, t.updated_at, t.resolved_at, t.due_at ",
+            "t.created_at, t.updated_at, t.resolved_at, t.due_at, t.response_due_at, t.resolve_due_at, ",
+            "t.first_response_at, t.sla_resolved_at, t.sla_paused, t.sla_warn_at, t.sla_next_at ",
             "FROM tickets t LEFT JOIN users u ON u.id = t.owner_id LEFT JOIN customers c ON c.id = t.customer_id",
             $tail
         )
@@ -106,6 +122,100 @@ pub(crate) async fn lock(tx: &mut Tx, id: i64) -> Result<Option<i64>, StoreError
             .await?
             .map(|m: Option<i64>| m.unwrap_or(id)),
     })
+}
+
+/// Writes the SLA columns and `due_at` (the nearest promise not yet kept).
+pub(crate) async fn set_sla(
+    tx: &mut Tx,
+    id: i64,
+    due_at: Option<Timestamp>,
+    s: &SlaCols,
+) -> Result<(), StoreError> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE tickets SET due_at = $2, response_due_at = $3, resolve_due_at = $4, \
+         first_response_at = $5, sla_resolved_at = $6, sla_paused = $7, sla_warn_at = $8, \
+         sla_next_at = $9 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(due_at.map(Ts))
+    .bind(s.response_due_at)
+    .bind(s.resolve_due_at)
+    .bind(s.first_response_at)
+    .bind(s.sla_resolved_at)
+    .bind(s.sla_paused)
+    .bind(s.sla_warn_at)
+    .bind(s.sla_next_at)
+    .execute(c)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}
+
+/// Tickets with an escalation step due by `now`, soonest first; a read, so the pass takes
+/// the writer only for tickets that have work.
+pub(crate) async fn escalation_due(
+    tx: &mut Tx,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT id FROM tickets WHERE sla_next_at <= $1 ORDER BY sla_next_at, id LIMIT $2"
+    )
+    .bind(Ts(now))
+    .bind(limit)
+    .fetch_all(c)
+    .await?))
+}
+
+/// As `lock`, but on PostgreSQL a row another node holds is skipped (`None`) rather than
+/// waited for: that node is escalating it.
+pub(crate) async fn lock_or_skip(tx: &mut Tx, id: i64) -> Result<Option<i64>, StoreError> {
+    Ok(match tx {
+        Tx::Postgres(t) => {
+            sqlx::query_scalar("SELECT id FROM tickets WHERE id = $1 FOR UPDATE SKIP LOCKED")
+                .bind(id)
+                .fetch_optional(&mut **t)
+                .await?
+        }
+        Tx::Sqlite(t) => {
+            sqlx::query_scalar("SELECT id FROM tickets WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *t.tx)
+                .await?
+        }
+    })
+}
+
+/// One ticket as the SLA report counts it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReportRow {
+    pub customer: Option<String>,
+    pub sla_policy: String,
+    pub created_at: Ts,
+    pub first_response_at: Option<Ts>,
+    pub response_due_at: Option<Ts>,
+    pub sla_resolved_at: Option<Ts>,
+    pub resolve_due_at: Option<Ts>,
+}
+
+/// Tickets under a policy created in `[from, to)`, merged ones left out (they live on in
+/// their survivor).
+pub(crate) async fn report_rows(
+    tx: &mut Tx,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<ReportRow>, StoreError> {
+    Ok(on_tx!(tx, |c| sqlx::query_as(
+        "SELECT c.code AS customer, t.sla_policy, t.created_at, t.first_response_at, \
+         t.response_due_at, t.sla_resolved_at, t.resolve_due_at \
+         FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id \
+         WHERE t.created_at >= $1 AND t.created_at < $2 AND t.sla_policy IS NOT NULL \
+         AND t.merged_into IS NULL ORDER BY t.created_at, t.id"
+    )
+    .bind(Ts(from))
+    .bind(Ts(to))
+    .fetch_all(c)
+    .await?))
 }
 
 /// `$1, $2, …, $n` for an IN list; only placeholders enter the SQL text, never values.
