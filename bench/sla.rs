@@ -103,10 +103,13 @@ fn run() -> Result<(), String> {
         .collect();
 
     let mut rows = String::new();
+    // The same targets on every calendar, from a quarter of an hour to ten days (240
+    // business hours, five weeks and more of office hours), so the rows show how the cost
+    // grows with the time added.
     for (cal, targets) in [
-        (&always, &["15m", "4h", "3d"][..]),
+        (&always, &["15m", "4h", "8h", "3d", "10d"][..]),
         (&office, &["15m", "1h", "4h", "8h", "3d", "10d"][..]),
-        (&noc, &["15m", "4h", "3d"][..]),
+        (&noc, &["15m", "4h", "8h", "3d", "10d"][..]),
     ] {
         for t in targets {
             let d = opsdesk::config::parse_duration(t)

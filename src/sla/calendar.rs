@@ -9,17 +9,28 @@
 //! local time that does not exist on a spring-forward day is read with the offset before the
 //! gap (02:30 becomes 03:30 summer time), the "compatible" rule of RFC 5545 and of jiff.
 //! A span belongs to the day it starts on: "22:00-06:00" on `fri` runs into Saturday morning,
-//! and a holiday closes the spans that start on it. Both questions walk the calendar day by day
-//! from the start, so they cost O(days spanned), never O(minutes).
+//! and a holiday closes the spans that start on it.
+//!
+//! Both questions walk the calendar from the start (`walk`). Between holidays and offset
+//! changes the opening hours repeat every week under one offset, and there the week circle
+//! (`week`) counts any stretch at once; the days around a holiday or a change (`zone`) are
+//! walked one by one. A deadline months away costs what a deadline an hour away does, plus a
+//! few days' walk per holiday or change on the way: never more than O(days spanned).
 
-use std::collections::BTreeSet;
-
-use jiff::civil::{Date, DateTime};
-use jiff::tz::TimeZone;
+use jiff::civil::{Date, Time};
+use jiff::tz::{Offset, TimeZone};
 use jiff::{SignedDuration, Timestamp};
 use thiserror::Error;
 
 use crate::config::{RawCalendar, parse_day, parse_span};
+
+mod walk;
+mod week;
+mod zone;
+
+use walk::Walk;
+use week::{Circle, DAY};
+use zone::Offsets;
 
 /// A calendar that is never open cannot reach any deadline; one with a bad key never passed
 /// `check-config`.
@@ -49,9 +60,10 @@ struct Hours {
     /// Monday first; minutes from the day's midnight, the end past 1440 when a span runs
     /// into the next day.
     week: [Vec<(u32, u32)>; 7],
-    holidays: BTreeSet<Date>,
-    /// Open time in any seven days without holidays or offset changes, overlaps counted once.
-    weekly: SignedDuration,
+    /// Local dates as days after 1970-01-01, sorted.
+    holidays: Vec<i64>,
+    circle: Circle,
+    offsets: Offsets,
 }
 
 impl Calendar {
@@ -87,22 +99,26 @@ impl Calendar {
         if week.iter().all(Vec::is_empty) {
             return Err(CalendarError::NeverOpen(raw.name.clone()));
         }
-        let holidays = raw
+        let mut holidays = raw
             .holidays
             .iter()
             .map(|h| {
                 h.parse::<Date>()
-                    .map_err(|_| invalid(format!("holiday \"{h}\" is not a date")))
+                    .ok()
+                    .and_then(|d| day_number(d).ok())
+                    .ok_or_else(|| invalid(format!("holiday \"{h}\" is not a date")))
             })
-            .collect::<Result<_, _>>()?;
-        let weekly = weekly_open(&week);
+            .collect::<Result<Vec<_>, _>>()?;
+        holidays.sort_unstable();
+        holidays.dedup();
         Ok(Calendar {
             name: raw.name.clone(),
             hours: Some(Hours {
+                circle: Circle::new(&week),
+                offsets: Offsets::new(&tz),
                 tz,
                 week,
                 holidays,
-                weekly,
             }),
         })
     }
@@ -126,12 +142,13 @@ impl Calendar {
         let mut at = from;
         let mut spans = Vec::with_capacity(4);
         loop {
-            if let Some((end, weeks)) = walk
-                .skippable_weeks(at, left, Timestamp::MAX)
-                .map_err(|_| range())?
-            {
-                left -= h.weekly * weeks;
-                at = end;
+            if let Some(stretch) = walk.stretch(at) {
+                let open = stretch.open(&h.circle);
+                if left <= open {
+                    return stretch.deadline(&h.circle, left).ok_or_else(range);
+                }
+                left -= open;
+                at = walk.leave(&stretch).map_err(|_| range())?;
                 continue;
             }
             walk.day(&mut spans).map_err(|_| range())?;
@@ -164,15 +181,15 @@ impl Calendar {
         let mut at = from;
         let mut spans = Vec::with_capacity(4);
         while at < to {
-            if let Some((end, weeks)) = walk
-                .skippable_weeks(at, SignedDuration::MAX, to)
-                .map_err(|_| range())?
-            {
-                sum += h.weekly * weeks;
-                at = end;
+            if let Some(stretch) = walk.stretch(at) {
+                if let Some((local, nanos)) = stretch.local(to) {
+                    return Ok(sum + stretch.open_until(&h.circle, local, nanos));
+                }
+                sum += stretch.open(&h.circle);
+                at = walk.leave(&stretch).map_err(|_| range())?;
                 continue;
             }
-            if walk.midnight().map_err(|_| range())? >= to {
+            if walk.past(to) {
                 break;
             }
             walk.day(&mut spans).map_err(|_| range())?;
@@ -188,174 +205,10 @@ impl Calendar {
     }
 }
 
-/// Hours around a zone's offset change in which wall-clock times are converted by the zone's
-/// full rules (gaps, folds); elsewhere one offset serves. Offset changes are at most a few
-/// hours, so three is a margin.
-const NEAR_CHANGE: SignedDuration = SignedDuration::from_hours(3);
-
-/// A day-by-day walk over a calendar's open spans, from the day before a start instant's
-/// local date (whose night span may still be running). Wall-clock times become instants with
-/// the offset in force, kept until the zone's next change: a search of the zone's transitions
-/// per change instead of per span. A week with no holiday and no offset change in reach is
-/// stepped over whole.
-struct Walk<'h> {
-    hours: &'h Hours,
-    /// The next day whose spans [`Walk::day`] gives.
-    date: Date,
-    /// An offset, the instant the zone's rules gave it, and the zone's next change after it.
-    offset: Option<(jiff::tz::Offset, Timestamp, Timestamp)>,
-}
-
-impl<'h> Walk<'h> {
-    fn new(hours: &'h Hours, from: Timestamp) -> Walk<'h> {
-        let today = hours.tz.to_datetime(from).date();
-        Walk {
-            hours,
-            date: today.yesterday().unwrap_or(today),
-            offset: None,
-        }
-    }
-
-    /// The open spans of the next day (none on a holiday), as instants in order.
-    fn day(&mut self, spans: &mut Vec<(Timestamp, Timestamp)>) -> Result<(), jiff::Error> {
-        spans.clear();
-        let date = self.date;
-        self.date = date.tomorrow()?;
-        if self.hours.holidays.contains(&date) {
-            return Ok(());
-        }
-        let week = &self.hours.week[weekday(date)];
-        if week.is_empty() {
-            return Ok(());
-        }
-        if self.offset.is_none() {
-            self.instant(date, 0)?;
-        }
-        // With one offset from this midnight until past the next day (night spans end there),
-        // every span is that midnight's instant plus its minutes: no civil arithmetic per span.
-        // The midnight is taken with the kept offset as it is, not by the zone's rules, so a
-        // midnight the clocks skip (some zones change at 00:00) is never the base.
-        let steady = match self.offset {
-            Some((offset, since, until)) => {
-                let base = offset.to_timestamp(date.at(0, 0, 0, 0))?;
-                let day_after = base.checked_add(SignedDuration::from_hours(48))?;
-                (base >= since && day_after < until.saturating_sub(NEAR_CHANGE)?).then_some(base)
-            }
-            None => None,
-        };
-        for &(open, close) in week {
-            spans.push(match steady {
-                Some(base) => (
-                    base.checked_add(SignedDuration::from_mins(i64::from(open)))?,
-                    base.checked_add(SignedDuration::from_mins(i64::from(close)))?,
-                ),
-                None => (self.instant(date, open)?, self.instant(date, close)?),
-            });
-        }
-        Ok(())
-    }
-
-    /// Midnight starting the next day.
-    fn midnight(&mut self) -> Result<Timestamp, jiff::Error> {
-        self.instant(self.date, 0)
-    }
-
-    /// When whole weeks from the next day's midnight can be counted as `weekly` open time each
-    /// without walking them, answers where they end and how many, and moves past them. That
-    /// needs: nothing counted in them yet (`at` not past their start), more than their open
-    /// time still `left` to find (the deadline lies beyond them), their end not past `limit`,
-    /// no holiday from the day before (its night span reaches in) to their last day, and one
-    /// offset throughout (each local minute one real minute).
-    fn skippable_weeks(
-        &mut self,
-        at: Timestamp,
-        left: SignedDuration,
-        limit: Timestamp,
-    ) -> Result<Option<(Timestamp, i32)>, jiff::Error> {
-        const WEEK: i128 = 7 * 24 * 3600 * 1_000_000_000;
-        let weekly = self.hours.weekly.as_nanos();
-        if left.as_nanos() <= weekly {
-            return Ok(None);
-        }
-        let start = self.midnight()?;
-        let Some((_, since, until)) = self.offset else {
-            return Ok(None);
-        };
-        if at > start || start < since {
-            return Ok(None);
-        }
-        // Room before the next offset change, leaving the last week's night span and the
-        // margin around the change to the day-by-day walk.
-        let reach = SignedDuration::from_hours(24).as_nanos() + NEAR_CHANGE.as_nanos();
-        let by_offset = (start.duration_until(until).as_nanos() - reach - 1).div_euclid(WEEK);
-        let by_limit = start.duration_until(limit).as_nanos().div_euclid(WEEK);
-        let by_left = (left.as_nanos() - 1).div_euclid(weekly.max(1));
-        let before = self.date.yesterday()?;
-        let by_holiday = match self.hours.holidays.range(before..).next() {
-            Some(h) if *h == before => 0,
-            Some(h) => i128::from(self.date.until(*h)?.get_days()).div_euclid(7),
-            None => i128::MAX,
-        };
-        let weeks = by_offset.min(by_limit).min(by_left).min(by_holiday);
-        let Ok(weeks) = i32::try_from(weeks) else {
-            return Ok(None);
-        };
-        if weeks < 1 {
-            return Ok(None);
-        }
-        let end = start.checked_add(SignedDuration::from_hours(7 * 24) * weeks)?;
-        // The next day to walk is the last one skipped: its night span runs past the end, and
-        // `at` (set to the end by the caller) keeps its earlier part out.
-        self.date = self
-            .date
-            .checked_add(jiff::Span::new().days(7 * weeks - 1))?;
-        Ok(Some((end, weeks)))
-    }
-
-    /// `minutes` after `date`'s midnight, as a wall-clock time in the zone (past 24:00 it is
-    /// the next day's time), disambiguated by the compatible rule (module doc).
-    fn instant(&mut self, date: Date, minutes: u32) -> Result<Timestamp, jiff::Error> {
-        let midnight: DateTime = date.at(0, 0, 0, 0);
-        let local = midnight.checked_add(SignedDuration::from_mins(i64::from(minutes)))?;
-        if let Some((offset, since, until)) = self.offset {
-            let ts = offset.to_timestamp(local)?;
-            if ts >= since && ts < until.saturating_sub(NEAR_CHANGE)? {
-                return Ok(ts);
-            }
-        }
-        // The full rules, and the offset they found kept from here (the walk only goes
-        // forward) to the next change.
-        let tz = &self.hours.tz;
-        let ts = tz.to_timestamp(local)?;
-        let until = tz
-            .following(ts)
-            .next()
-            .map_or(Timestamp::MAX, |t| t.timestamp());
-        self.offset = Some((tz.to_offset(ts), ts, until));
-        Ok(ts)
-    }
-}
-
-/// The minutes of a week that some span covers: a week is a circle, so Sunday's night span
-/// covers Monday's first hours, and any seven days from a midnight hold each minute once.
-fn weekly_open(week: &[Vec<(u32, u32)>; 7]) -> SignedDuration {
-    const WEEK: usize = 7 * 1440;
-    let mut open = vec![false; WEEK];
-    for (day, spans) in (0usize..).zip(week) {
-        for &(from, to) in spans {
-            for minute in from..to {
-                let m = usize::try_from(minute).unwrap_or(0);
-                open[(day * 1440 + m) % WEEK] = true;
-            }
-        }
-    }
-    let minutes = open.iter().filter(|m| **m).count();
-    SignedDuration::from_mins(i64::try_from(minutes).unwrap_or(0))
-}
-
-/// Monday 0 … Sunday 6.
-fn weekday(date: Date) -> usize {
-    usize::try_from(date.weekday().to_monday_zero_offset()).unwrap_or(0)
+/// Days from 1970-01-01 to `date`, the walk's count of local days.
+fn day_number(date: Date) -> Result<i64, jiff::Error> {
+    let midnight = Offset::UTC.to_timestamp(date.to_datetime(Time::midnight()))?;
+    Ok(midnight.as_second().div_euclid(DAY))
 }
 
 #[cfg(test)]

@@ -416,3 +416,153 @@ proptest! {
         prop_assert!(open_at(&raw, last), "the deadline ends an open minute");
     }
 }
+
+#[test]
+fn ten_business_days_cross_the_spring_change_and_easter_monday() {
+    let c = calendar("Europe/Rome", &WEEKDAYS, &["2026-04-06", "2026-05-01"]);
+    // 240 h on a 9-hour day: 26 days and 6 hours. From Monday 23 March the 24th business day
+    // is Friday 24 April (Easter Monday skipped, the clocks forward on 29 March), so the
+    // deadline is 6 hours into Wednesday 29 April.
+    let from = rome("2026-03-23 09:00");
+    let due = c.add(from, hours(240)).expect("add");
+    assert_eq!(due, rome("2026-04-29 15:00"));
+    assert_eq!(c.between(from, due).expect("between"), hours(240));
+}
+
+#[test]
+fn fractions_of_a_second_carry_over_long_deadlines() {
+    let c = calendar("Europe/Rome", &WEEKDAYS, &["2026-12-25"]);
+    let half = SignedDuration::from_millis(500);
+    let from = rome("2026-10-20 10:00") + half;
+    let due = c.add(from, hours(240)).expect("add");
+    assert_eq!(due, rome("2026-11-25 16:00") + half);
+    // Closed at the start, the fraction is not counted.
+    let closed = rome("2026-10-24 10:00") + half;
+    assert_eq!(
+        c.add(closed, hours(9)).expect("add"),
+        rome("2026-10-26 18:00")
+    );
+}
+
+/// The open intervals of `raw`'s days from the day before `from`'s date to `to`'s date, each
+/// span made instants by the zone's full rules: an answer independent of the walk, its
+/// offset cache and its week circle, cheap enough for deadlines many months away.
+fn intervals(raw: &RawCalendar, from: Timestamp, to: Timestamp) -> Vec<(Timestamp, Timestamp)> {
+    let tz = TimeZone::get(&raw.timezone).expect("zone");
+    let last = tz.to_datetime(to).date();
+    let mut day = tz.to_datetime(from).date().yesterday().expect("date");
+    let mut out = Vec::new();
+    while day <= last {
+        let name = crate::config::DAYS
+            [usize::try_from(day.weekday().to_monday_zero_offset()).expect("weekday")];
+        if !raw.holidays.contains(&day.to_string())
+            && let Some(spans) = raw.hours.get(name)
+        {
+            for s in spans.split(',') {
+                let (o, c) = crate::config::parse_span(s.trim()).expect("span");
+                let at = |m: u32| {
+                    let local = day
+                        .at(0, 0, 0, 0)
+                        .checked_add(SignedDuration::from_mins(i64::from(m)))
+                        .expect("local time");
+                    tz.to_timestamp(local).expect("instant")
+                };
+                out.push((at(o), at(c)));
+            }
+        }
+        day = day.tomorrow().expect("date");
+    }
+    out
+}
+
+/// Business time in `[from, to)` as the measure of the union of [`intervals`].
+fn measure(raw: &RawCalendar, from: Timestamp, to: Timestamp) -> SignedDuration {
+    let mut spans: Vec<_> = intervals(raw, from, to)
+        .into_iter()
+        .map(|(a, b)| (a.max(from), b.min(to)))
+        .filter(|(a, b)| a < b)
+        .collect();
+    spans.sort();
+    let (mut sum, mut reached) = (SignedDuration::ZERO, from);
+    for (a, b) in spans {
+        let a = a.max(reached);
+        if b > a {
+            sum += a.duration_until(b);
+            reached = b;
+        }
+    }
+    sum
+}
+
+/// Open minutes in a week of `raw` without holidays or offset changes, by the minute.
+fn weekly_minutes(raw: &RawCalendar) -> i64 {
+    let mut open = [false; 7 * 1440];
+    for (i, name) in crate::config::DAYS.iter().enumerate() {
+        for s in raw.hours.get(*name).into_iter().flat_map(|h| h.split(',')) {
+            let (o, c) = crate::config::parse_span(s.trim()).expect("span");
+            for m in o..c {
+                open[(i * 1440 + usize::try_from(m).expect("minute")) % (7 * 1440)] = true;
+            }
+        }
+    }
+    i64::try_from(open.iter().filter(|m| **m).count()).expect("count")
+}
+
+/// A random calendar with many holidays over 2026–2027, some of them on consecutive days.
+fn calendar_with_holidays() -> impl Strategy<Value = RawCalendar> {
+    (
+        any_calendar(),
+        proptest::collection::vec((2026i16..2028, 1i8..13, 1i8..26, 1i8..4), 0..10),
+    )
+        .prop_map(|(mut raw, runs)| {
+            for (y, m, d, n) in runs {
+                for k in 0..n {
+                    raw.holidays.push(format!("{y:04}-{m:02}-{:02}", d + k));
+                }
+            }
+            raw
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Deadlines from one to sixty weeks of opening hours ahead, from any nanosecond of 2026:
+    /// across several holidays, both offset changes of a year or two and the year end, where
+    /// the walk counts whole stretches on the week circle. Against the interval union: the
+    /// business time up to the deadline is what was added, and the deadline ends open time.
+    #[test]
+    fn long_deadlines_agree_with_the_union_of_each_days_spans(
+        raw in calendar_with_holidays(),
+        second in 1_767_225_600i64..1_798_761_600i64,
+        nanos in prop_oneof![Just(0i32), 0i32..1_000_000_000],
+        weeks_percent in 100i64..6_000,
+    ) {
+        let c = Calendar::from_config(&raw).expect("calendar");
+        let from = Timestamp::new(second, nanos).expect("instant");
+        let d = SignedDuration::from_secs(weekly_minutes(&raw) * 60 * weeks_percent / 100)
+            + SignedDuration::from_nanos(i64::from(nanos % 7_000));
+        let due = c.add(from, d).expect("add");
+        prop_assert_eq!(measure(&raw, from, due), d);
+        let last = due.checked_sub(SignedDuration::from_nanos(1)).expect("instant");
+        prop_assert!(
+            intervals(&raw, from, due).iter().any(|&(a, b)| a <= last && last < b),
+            "the deadline ends open time"
+        );
+        prop_assert_eq!(c.between(from, due).expect("between"), d);
+    }
+
+    /// Business time between instants up to a year and a half apart, against the same union.
+    #[test]
+    fn long_stretches_between_agree_with_the_union_of_each_days_spans(
+        raw in calendar_with_holidays(),
+        second in 1_767_225_600i64..1_798_761_600i64,
+        nanos in prop_oneof![Just(0i32), 0i32..1_000_000_000],
+        len in 0i64..47_000_000_000_000_000,
+    ) {
+        let c = Calendar::from_config(&raw).expect("calendar");
+        let from = Timestamp::new(second, nanos).expect("instant");
+        let to = from.checked_add(SignedDuration::from_nanos(len)).expect("instant");
+        prop_assert_eq!(c.between(from, to).expect("between"), measure(&raw, from, to));
+    }
+}
