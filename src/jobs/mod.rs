@@ -59,6 +59,17 @@ pub async fn enqueue(
     store::insert(tx, job, max_attempts, now).await
 }
 
+/// `enqueue` of many jobs in a few statements, for callers that produce a burst of them (the
+/// escalation pass); a dedup key already queued is skipped.
+pub async fn enqueue_many(
+    tx: &mut Tx,
+    jobs: &[NewJob],
+    max_attempts: u32,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    store::insert_many(tx, jobs, max_attempts, now).await
+}
+
 /// How a handler failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum JobFailure {

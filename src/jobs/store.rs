@@ -69,6 +69,52 @@ pub(super) async fn insert(
     }))
 }
 
+/// `insert` of many jobs in one statement per 500 (dedup conflicts skipped as there).
+pub(super) async fn insert_many(
+    tx: &mut Tx,
+    jobs: &[NewJob],
+    max_attempts: u32,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let max = i32::try_from(max_attempts).unwrap_or(i32::MAX);
+    for chunk in jobs.chunks(500) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let b = i * 6;
+                format!(
+                    "(${}, ${}, ${}, 'queued', 0, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 6
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO jobs (kind, payload, dedup_key, state, attempts, max_attempts, run_at, \
+             created_at, updated_at) VALUES {values} ON CONFLICT (kind, dedup_key) DO NOTHING"
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for job in chunk {
+                q = q
+                    .bind(job.kind)
+                    .bind(job.payload.to_string())
+                    .bind(job.dedup_key.clone())
+                    .bind(max)
+                    .bind(Ts(job.run_at))
+                    .bind(Ts(now));
+            }
+            q.execute(c).await.map(|_| ())?
+        });
+    }
+    Ok(())
+}
+
 /// Takes the next due job (or one whose lease ran out) and leases it to `worker` until
 /// `lease_until`, counting the attempt; then, when `batch` of its kind is more than one, up to
 /// that many due jobs of the same kind in the same transaction (one claim for a batch).

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{guard, store, templates, thread};
 use crate::config::Config;
 use crate::db::{StoreError, Tx};
-use crate::jobs::{NewJob, enqueue};
+use crate::jobs::{NewJob, enqueue_many};
 use crate::tickets::Ticket;
 
 /// The job kind that hands one message to the relay.
@@ -75,6 +75,77 @@ pub async fn notify(
     event: Event<'_>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    notify_with(tx, config, t, event, now, None).await
+}
+
+/// The template and footer texts of mail `kind`, as `notify` would read them: for callers
+/// that send many of one kind at once (the escalation pass) and read them once.
+pub async fn texts(tx: &mut Tx, kind: &str) -> Result<Option<[String; 2]>, StoreError> {
+    match templates::kind(kind) {
+        Some(k) => templates::with_footer(tx, &k).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// `notify` with the texts already read (`texts`), when given.
+pub async fn notify_with(
+    tx: &mut Tx,
+    config: &Config,
+    t: &Ticket,
+    event: Event<'_>,
+    now: Timestamp,
+    texts_read: Option<&[String; 2]>,
+) -> Result<(), StoreError> {
+    match compose(tx, config, t, event, now, texts_read).await? {
+        Some(p) => write_all(tx, config, &[p], now).await,
+        None => Ok(()),
+    }
+}
+
+/// A composed message not yet in the outbox: `write_all` puts many in at once.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    out: Outgoing,
+    recipients: String,
+}
+
+/// Puts composed messages in the outbox (their rows, their thread entries, their send jobs),
+/// a few statements for any number of them.
+pub async fn write_all(
+    tx: &mut Tx,
+    config: &Config,
+    pending: &[Pending],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let rows: Vec<(String, i64, String, String)> = pending
+        .iter()
+        .map(|p| {
+            (
+                p.out.message_id.clone(),
+                p.out.ticket_id,
+                p.out.kind.clone(),
+                p.recipients.clone(),
+            )
+        })
+        .collect();
+    store::outbound_many(tx, &rows, now).await?;
+    let jobs: Vec<NewJob> = pending
+        .iter()
+        .map(|p| NewJob::now(SEND, &p.out, now).dedup(p.out.message_id.clone()))
+        .collect();
+    enqueue_many(tx, &jobs, config.jobs.max_attempts, now).await
+}
+
+/// The message `event` causes on `t`, composed (reading what it needs) but not yet written;
+/// `None` when nobody is to be told.
+pub async fn compose(
+    tx: &mut Tx,
+    config: &Config,
+    t: &Ticket,
+    event: Event<'_>,
+    now: Timestamp,
+    texts_read: Option<&[String; 2]>,
+) -> Result<Option<Pending>, StoreError> {
     let tag = thread::tag_for(&config.mail.subject_tag, t.id);
     let url = format!(
         "{}/tickets/{}",
@@ -95,14 +166,14 @@ pub async fn notify(
         Event::Opened => {
             let to = people(&t.requestors, "");
             let Some(first) = to.first().cloned() else {
-                return Ok(());
+                return Ok(None);
             };
             let since = now
                 .checked_sub(SignedDuration::from_hours(1))
                 .unwrap_or(now);
             if store::autoreplies_since(tx, &first, since).await? >= AUTOREPLIES_PER_HOUR {
                 tracing::info!(ticket_id = t.id, to = %first, "auto-reply held back: flood guard");
-                return Ok(());
+                return Ok(None);
             }
             (
                 "autoreply",
@@ -146,7 +217,7 @@ pub async fn notify(
         ),
     };
     if to.is_empty() && cc.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let (to, cc) = if kind == "comment" || kind == "escalation" {
         (to, cc)
@@ -165,10 +236,12 @@ pub async fn notify(
         ("tag", tag.as_str()),
     ];
     let mut body = String::new();
-    if let Some(k) = templates::kind(kind) {
-        for text in templates::with_footer(tx, &k).await? {
-            body.push_str(&templates::render(&text, &vars));
-        }
+    let read = match texts_read {
+        Some(t) => Some(t.clone()),
+        None => texts(tx, kind).await?,
+    };
+    for text in read.iter().flatten() {
+        body.push_str(&templates::render(text, &vars));
     }
     let from = from_address(config, &t.queue);
     let domain = from
@@ -199,11 +272,7 @@ pub async fn notify(
         message_id: message_id.clone(),
     };
     let recipients = to.iter().chain(&cc).cloned().collect::<Vec<_>>().join(",");
-    store::insert_outbound(tx, &message_id, t.id, kind, &recipients, now).await?;
-    store::remember(tx, &message_id, t.id, true, now).await?;
-    let job = NewJob::now(SEND, &out, now).dedup(message_id);
-    enqueue(tx, &job, config.jobs.max_attempts, now).await?;
-    Ok(())
+    Ok(Some(Pending { out, recipients }))
 }
 
 /// `people` with each one whose mail said Reply-To replaced by that address.

@@ -208,26 +208,49 @@ pub(crate) async fn waiting(db: &Db, limit: i64) -> Result<Vec<i64>, StoreError>
     .await?))
 }
 
-pub(crate) async fn insert_outbound(
+/// For many messages at once: each one's `insert_outbound` and `remember` (outbound), in
+/// two statements per 500: (message_id, ticket_id, kind, recipients).
+pub(crate) async fn outbound_many(
     tx: &mut Tx,
-    message_id: &str,
-    ticket_id: i64,
-    kind: &str,
-    recipients: &str,
+    rows: &[(String, i64, String, String)],
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO mail_outbound (message_id, ticket_id, kind, recipients, created_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING"
-    )
-    .bind(message_id)
-    .bind(ticket_id)
-    .bind(kind)
-    .bind(recipients)
-    .bind(Ts(now))
-    .execute(c)
-    .await
-    .map(|_| ())?);
+    for chunk in rows.chunks(500) {
+        let values = |per: usize, tail: &str| {
+            (0..chunk.len())
+                .map(|i| {
+                    let b = i * per;
+                    let cols: Vec<String> = (1..=per).map(|k| format!("${}", b + k)).collect();
+                    format!("({}{tail})", cols.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let outbound = format!(
+            "INSERT INTO mail_outbound (message_id, ticket_id, kind, recipients, created_at) \
+             VALUES {} ON CONFLICT (message_id) DO NOTHING",
+            values(5, "")
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(outbound));
+            for (m, t, k, r) in chunk {
+                q = q.bind(m).bind(*t).bind(k).bind(r).bind(Ts(now));
+            }
+            q.execute(c).await.map(|_| ())?
+        });
+        let threads = format!(
+            "INSERT INTO mail_threads (message_id, ticket_id, created_at, outbound) \
+             VALUES {} ON CONFLICT (message_id) DO NOTHING",
+            values(3, ", TRUE")
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(threads));
+            for (m, t, _, _) in chunk {
+                q = q.bind(m).bind(*t).bind(Ts(now));
+            }
+            q.execute(c).await.map(|_| ())?
+        });
+    }
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::{Db, StoreError};
-use crate::tickets::TicketError;
+use crate::tickets::sla::{Escalated, PassCache, escalate_batch};
 
 /// How often a node looks: the clocks promise the minute, so well under it.
 pub const INTERVAL: Duration = Duration::from_secs(10);
@@ -25,7 +25,7 @@ pub struct PassReport {
     pub tickets: usize,
     /// Steps fired: each a history entry and a notice in the outbox.
     pub fired: usize,
-    /// Tickets whose clocks could not be computed; logged and left for the next pass.
+    /// Tickets whose clocks could not be computed; logged, and no longer looked at.
     pub failed: usize,
 }
 
@@ -39,46 +39,37 @@ pub enum PassError {
 /// in another node's hands).
 pub async fn pass(db: &Db, config: &Config, now: Timestamp) -> Result<PassReport, PassError> {
     let mut report = PassReport::default();
-    let mut broken: Vec<i64> = Vec::new();
+    let mut cache = PassCache::default();
+    let mut last: Vec<i64> = Vec::new();
     loop {
         let mut read = db.begin_read().await?;
-        let ids = crate::tickets::sla::escalation_due(&mut read, now, BATCH + to_i64(broken.len()))
-            .await?;
+        let ids = crate::tickets::sla::escalation_due(&mut read, now, BATCH).await?;
         read.commit().await?;
-        let ids: Vec<i64> = ids.into_iter().filter(|i| !broken.contains(i)).collect();
-        if ids.is_empty() {
+        // Nothing due, or the same tickets again: what is left is in another node's hands
+        // (or stale until their next change), and this pass is done.
+        if ids.is_empty() || ids == last {
             break;
         }
-        let mut moved = 0;
         let mut tx = db.begin().await?;
-        let mut failed_at = None;
-        for (i, &id) in ids.iter().enumerate() {
-            match crate::tickets::sla::escalate(&mut tx, config, id, now).await {
-                Ok(Some(n)) => {
+        let done = escalate_batch(&mut tx, config, &ids, now, &mut cache).await?;
+        tx.commit().await?;
+        let mut moved = 0;
+        for (_, r) in &done {
+            match r {
+                Escalated::Skipped => {}
+                Escalated::Fired(n) => {
                     moved += 1;
                     report.fired += n;
                 }
-                Ok(None) => {}
-                Err(TicketError::Store(e)) => return Err(e.into()),
-                Err(e) => {
-                    tracing::error!(ticket_id = id, error = %e, "SLA escalation failed for this ticket");
-                    failed_at = Some(i);
-                    break;
+                Escalated::Failed => {
+                    moved += 1;
+                    report.failed += 1;
                 }
             }
         }
-        match failed_at {
-            // One ticket spoiled the batch: undo it, set that ticket aside, do the rest again.
-            Some(i) => {
-                drop(tx);
-                broken.push(ids[i]);
-                report.failed += 1;
-                continue;
-            }
-            None => tx.commit().await?,
-        }
         report.tickets += moved;
-        if moved == 0 || to_i64(ids.len()) < BATCH {
+        last = ids;
+        if moved == 0 || to_i64(last.len()) < BATCH {
             break;
         }
     }

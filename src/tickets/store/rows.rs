@@ -131,23 +131,47 @@ pub(crate) async fn set_sla(
     due_at: Option<Timestamp>,
     s: &SlaCols,
 ) -> Result<(), StoreError> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE tickets SET due_at = $2, response_due_at = $3, resolve_due_at = $4, \
-         first_response_at = $5, sla_resolved_at = $6, sla_paused = $7, sla_warn_at = $8, \
-         sla_next_at = $9 WHERE id = $1"
-    )
-    .bind(id)
-    .bind(due_at.map(Ts))
-    .bind(s.response_due_at)
-    .bind(s.resolve_due_at)
-    .bind(s.first_response_at)
-    .bind(s.sla_resolved_at)
-    .bind(s.sla_paused)
-    .bind(s.sla_warn_at)
-    .bind(s.sla_next_at)
-    .execute(c)
-    .await
-    .map(|_| ())?);
+    set_sla_many(tx, &[(id, due_at, *s)]).await
+}
+
+/// `set_sla` for many tickets in one statement per 500: (id, due_at, columns).
+pub(crate) async fn set_sla_many(
+    tx: &mut Tx,
+    rows: &[(i64, Option<Timestamp>, SlaCols)],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(500) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let b = i * 9;
+                let cols: Vec<String> = (1..=9).map(|k| format!("${}", b + k)).collect();
+                format!("({})", cols.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        // VALUES columns are column1 … column9 on both databases.
+        let sql = format!(
+            "UPDATE tickets SET due_at = v.column2, response_due_at = v.column3, \
+             resolve_due_at = v.column4, first_response_at = v.column5, sla_resolved_at = v.column6, \
+             sla_paused = v.column7, sla_warn_at = v.column8, sla_next_at = v.column9 \
+             FROM (VALUES {values}) AS v WHERE tickets.id = v.column1"
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (id, due_at, s) in chunk {
+                q = q
+                    .bind(*id)
+                    .bind(due_at.map(Ts))
+                    .bind(s.response_due_at)
+                    .bind(s.resolve_due_at)
+                    .bind(s.first_response_at)
+                    .bind(s.sla_resolved_at)
+                    .bind(s.sla_paused)
+                    .bind(s.sla_warn_at)
+                    .bind(s.sla_next_at);
+            }
+            q.execute(c).await.map(|_| ())?
+        });
+    }
     Ok(())
 }
 
@@ -167,23 +191,57 @@ pub(crate) async fn escalation_due(
     .await?))
 }
 
-/// As `lock`, but on PostgreSQL a row another node holds is skipped (`None`) rather than
-/// waited for: that node is escalating it.
-pub(crate) async fn lock_or_skip(tx: &mut Tx, id: i64) -> Result<Option<i64>, StoreError> {
+/// Of `ids`, those this transaction now holds: on PostgreSQL rows another node holds are
+/// skipped (it is escalating them), on SQLite the one writer already holds them all.
+pub(crate) async fn lock_many_or_skip(tx: &mut Tx, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(match tx {
         Tx::Postgres(t) => {
-            sqlx::query_scalar("SELECT id FROM tickets WHERE id = $1 FOR UPDATE SKIP LOCKED")
-                .bind(id)
-                .fetch_optional(&mut **t)
-                .await?
+            let sql = format!(
+                "SELECT id FROM tickets WHERE id IN ({}) ORDER BY id FOR UPDATE SKIP LOCKED",
+                placeholders(ids.len())
+            );
+            let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(&mut **t).await?
         }
-        Tx::Sqlite(t) => {
-            sqlx::query_scalar("SELECT id FROM tickets WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *t.tx)
-                .await?
-        }
+        Tx::Sqlite(_) => ids.to_vec(),
     })
+}
+
+/// The rows of `ids` (those that exist), in id order.
+pub(crate) async fn get_many(tx: &mut Tx, ids: &[i64]) -> Result<Vec<TicketRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{} WHERE t.id IN ({}) ORDER BY t.id",
+        select_tickets!(""),
+        placeholders(ids.len())
+    );
+    Ok(on_tx!(tx, |c| {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// Stops the escalation pass coming back to a ticket whose clocks cannot be computed.
+pub(crate) async fn clear_next(tx: &mut Tx, id: i64) -> Result<(), StoreError> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE tickets SET sla_next_at = NULL WHERE id = $1"
+    )
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|_| ())?);
+    Ok(())
 }
 
 /// One ticket as the SLA report counts it.
