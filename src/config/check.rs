@@ -6,13 +6,15 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::auth::check_auth;
 use super::duration::parse_duration;
 use super::load::Sections;
+use super::mail::check_mail;
 use super::raw::*;
 use super::sections::{
     check_alert_source, check_calendar, check_ldap, check_oncall, check_radius, check_sla,
 };
-use super::{AuthConfig, AuthSource, Config, JobsConfig, LogConfig, Problem, WebConfig};
+use super::{AuthSource, Config, JobsConfig, LogConfig, Problem, WebConfig};
 use crate::db::{DatabaseUrl, PoolOptions};
 
 /// The core keys' defaults (CONTRACT §2).
@@ -341,102 +343,6 @@ pub(super) fn check(s: Sections, problems: &mut Vec<Problem>) -> Option<Config> 
 #[allow(clippy::panic)] // reason: parsing a constant URL literal cannot fail
 fn unreachable_url<T>() -> T {
     panic!("constant URL failed to parse")
-}
-
-fn check_auth(ck: &mut Ck<'_>, a: RawAuth) -> AuthConfig {
-    let mut sources = Vec::new();
-    for (i, s) in a.sources.iter().enumerate() {
-        match s.as_str() {
-            "local" => sources.push(AuthSource::Local),
-            "ldap" => sources.push(AuthSource::Ldap),
-            "radius" => sources.push(AuthSource::Radius),
-            other => ck.bad(
-                format!("auth.sources[{i}]"),
-                format!("\"{other}\" is not local, ldap or radius"),
-            ),
-        }
-    }
-    if a.sources.is_empty() {
-        ck.bad(
-            "auth.sources",
-            "must name at least one of local, ldap, radius",
-        );
-    }
-    for (key, n) in [
-        ("auth.max_failures_per_user", a.max_failures_per_user),
-        ("auth.max_failures_per_address", a.max_failures_per_address),
-    ] {
-        if n == 0 {
-            ck.bad(key, "must be at least 1");
-        }
-    }
-    let session_idle = ck.duration("auth.session_idle", &a.session_idle);
-    let session_lifetime = ck.duration("auth.session_lifetime", &a.session_lifetime);
-    if session_idle > session_lifetime {
-        ck.bad("auth.session_idle", "is longer than auth.session_lifetime");
-    }
-    AuthConfig {
-        sources,
-        session_idle,
-        session_lifetime,
-        login_window: ck.duration("auth.login_window", &a.login_window),
-        max_failures_per_user: a.max_failures_per_user,
-        max_failures_per_address: a.max_failures_per_address,
-    }
-}
-
-fn check_mail(ck: &mut Ck<'_>, m: &RawMail, queues: &BTreeSet<String>) {
-    if let Some(u) = &m.smtp_url {
-        ck.url("mail.smtp_url", u, &["smtp", "smtps"]);
-    }
-    ck.email("mail.from", &m.from);
-    if m.subject_tag.trim().is_empty() || m.subject_tag.contains(['[', ']', '#']) {
-        ck.bad(
-            "mail.subject_tag",
-            "must be non-empty text without [, ] or #",
-        );
-    }
-    if m.max_message_bytes == 0 {
-        ck.bad("mail.max_message_bytes", "must be larger than zero");
-    }
-    for (i, imap) in m.imap.iter().enumerate() {
-        let k = format!("mail.imap[{i}]");
-        if let Some(u) = ck.url(&format!("{k}.url"), &imap.url, &["imap", "imaps"])
-            && u.host_str().is_none_or(str::is_empty)
-        {
-            ck.bad(format!("{k}.url"), "names no host");
-        }
-        ck.duration(&format!("{k}.interval"), &imap.interval);
-        match (imap.after.as_str(), &imap.move_to) {
-            ("seen" | "delete", None) => {}
-            ("seen" | "delete", Some(_)) => {
-                ck.bad(format!("{k}.move_to"), "is only used with after = \"move\"")
-            }
-            ("move", Some(m)) if !m.trim().is_empty() => {}
-            ("move", _) => ck.bad(
-                format!("{k}.move_to"),
-                "names the mailbox to move processed messages to (after = \"move\")",
-            ),
-            (other, _) => ck.bad(
-                format!("{k}.after"),
-                format!("\"{other}\" is not seen, delete or move"),
-            ),
-        }
-        if let Some(ca) = &imap.ca_file
-            && !std::path::Path::new(ca).is_file()
-        {
-            ck.bad(
-                format!("{k}.ca_file"),
-                format!("{ca} is not a readable file"),
-            );
-        }
-        if !queues.contains(&imap.queue) {
-            ck.bad(
-                format!("{k}.queue"),
-                format!("no [[queue]] is named \"{}\"", imap.queue),
-            );
-        }
-    }
 }
 
 #[cfg(test)]

@@ -2,9 +2,11 @@
 //! environment variables (`__` between levels). `load` answers either a whole valid `Config`
 //! or every problem found, each naming its key, so an operator fixes them in one pass.
 
+mod auth;
 mod check;
 mod duration;
 mod load;
+mod mail;
 mod raw;
 mod sections;
 

@@ -309,6 +309,12 @@ pub fn clocks(events: &[Event<'_>], pause_on: &[String]) -> Clocks {
     }
 }
 
+/// A promise missed as of `now`: kept after its deadline, or not kept and the deadline has
+/// come. The one rule for the API, the pages and the report (TQL says it in SQL).
+pub fn missed(due: Option<Timestamp>, met: Option<Timestamp>, now: Timestamp) -> bool {
+    due.is_some_and(|d| met.map_or(d <= now, |m| m > d))
+}
+
 /// The ticket's `sla` object under `policy`, as of `now`.
 pub fn evaluate(
     policy: &Policy,
@@ -337,15 +343,11 @@ pub fn sla_of(policy: &Policy, c: &Clocks, now: Timestamp) -> Result<Sla, Calend
         };
     let response_due_at = due(response, targets.response)?;
     let resolve_due_at = due(resolve, targets.resolve)?;
-    // Missed: kept after the deadline, or not kept and the deadline has passed.
-    let missed = |run: &Run, due: Option<Timestamp>| {
-        due.is_some_and(|d| run.met_at.map_or(d <= now, |met| met > d))
-    };
     let mut breached = Vec::new();
-    if missed(response, response_due_at) {
+    if missed(response_due_at, response.met_at, now) {
         breached.push("response");
     }
-    if missed(resolve, resolve_due_at) {
+    if missed(resolve_due_at, resolve.met_at, now) {
         breached.push("resolve");
     }
     Ok(Sla {

@@ -14,6 +14,6 @@ pub mod store;
 pub mod worker;
 
 pub use calendar::{Calendar, CalendarError};
-pub use clock::{Clocks, Event, Policy, Run, Sla, Step, Targets, clocks, evaluate, sla_of};
+pub use clock::{Clocks, Event, Policy, Run, Sla, Step, Targets, clocks, evaluate, missed, sla_of};
 pub use escalation::{Point, Watch, points};
 pub use policies::Policies;

@@ -37,11 +37,11 @@ pub struct ReportLine {
 
 /// Kept, missed, or neither yet, of one promise as of `now`.
 fn outcome(due: Option<Timestamp>, met: Option<Timestamp>, now: Timestamp) -> Option<bool> {
-    let due = due?;
-    match met {
-        Some(m) => Some(m <= due),
-        None if due <= now => Some(false),
-        None => None,
+    if super::missed(due, met, now) {
+        Some(false)
+    } else {
+        // Not missed: kept if it was kept, else still open (or no promise at all).
+        due.and(met).map(|_| true)
     }
 }
 

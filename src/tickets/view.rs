@@ -56,9 +56,7 @@ pub struct SlaView {
 impl SlaView {
     /// The promises missed as of `now`: kept late, or not kept and past due.
     pub fn missed(&self, now: Timestamp) -> Vec<String> {
-        let late = |due: Option<Timestamp>, met: Option<Timestamp>| {
-            due.is_some_and(|d| met.map_or(d <= now, |m| m > d))
-        };
+        let late = |due, met| crate::sla::missed(due, met, now);
         let mut v = Vec::new();
         if late(self.response_due_at, self.first_response_at) {
             v.push("response".to_owned());
