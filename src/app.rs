@@ -38,6 +38,8 @@ pub enum StartError {
     AdminPassword(String),
     #[error("creating the first admin failed: {0}")]
     Bootstrap(String),
+    #[error("{0}")]
+    Directory(String),
     #[error("the server stopped with an error: {0}")]
     Serve(#[source] std::io::Error),
 }
@@ -66,6 +68,7 @@ impl App {
         let db = connect(&config).await?;
         db.migrate().await.map_err(StartError::Migrate)?;
         bootstrap_admin(&db, &clock, admin_password).await?;
+        let directories = auth::directories(&config).map_err(StartError::Directory)?;
         let config = Arc::new(config);
         let registry = Registry::default()
             .with(PurgeHandler {
@@ -80,6 +83,7 @@ impl App {
             clock,
             config,
             metrics: Arc::new(Metrics::default()),
+            directories,
         };
         Ok(App { state, registry })
     }

@@ -15,6 +15,8 @@ pub struct AppState {
     pub clock: SharedClock,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    /// LDAP and RADIUS clients, built once so sign-ins reuse their connections.
+    pub directories: crate::auth::Directories,
 }
 
 impl FromRef<AppState> for Db {

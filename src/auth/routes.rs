@@ -127,7 +127,9 @@ async fn login(
     let cfg = &st.config.auth;
 
     let result = match throttle::check(&st.db, cfg, &username, &ip, now).await {
-        Ok(()) => super::authenticate(&st.db, cfg, &username, &f.password).await,
+        Ok(()) => {
+            super::authenticate(&st.db, cfg, &st.directories, &username, &f.password, now).await
+        }
         Err(e) => Err(e),
     };
     let user = match result {
@@ -149,6 +151,19 @@ async fn login(
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             return Ok(resp);
+        }
+        Err(LoginError::Unavailable(why)) => {
+            tracing::warn!(username = %username, client_ip = %ip, %why, "sign-in service unavailable");
+            let page = LoginPage {
+                page: Page::new(&st, &v, "Sign in").await,
+                next,
+                username,
+                error: Some(
+                    "The sign-in service is unavailable right now. Try again in a few minutes."
+                        .into(),
+                ),
+            };
+            return Ok((StatusCode::SERVICE_UNAVAILABLE, page).into_response());
         }
         Err(LoginError::BadCredentials) => {
             throttle::record_failure(&st.db, &username, &ip, now).await?;

@@ -41,18 +41,52 @@ impl std::str::FromStr for Role {
     }
 }
 
-/// A username: 1–64 characters of letters, digits and `. _ - @`.
+/// Where a user's password is checked: ours (argon2), or a directory that vouches for them at
+/// each sign-in and owns their name, mail, role and customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSource {
+    Local,
+    Ldap,
+    Radius,
+}
+
+impl UserSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserSource::Local => "local",
+            UserSource::Ldap => "ldap",
+            UserSource::Radius => "radius",
+        }
+    }
+}
+
+impl std::str::FromStr for UserSource {
+    type Err = String;
+    fn from_str(s: &str) -> Result<UserSource, String> {
+        match s {
+            "local" => Ok(UserSource::Local),
+            "ldap" => Ok(UserSource::Ldap),
+            "radius" => Ok(UserSource::Radius),
+            other => Err(format!("\"{other}\" is not local, ldap or radius")),
+        }
+    }
+}
+
+/// A username: 1–64 characters of letters, digits and `. _ - @ '` (the apostrophe because
+/// directories hold people called o'brien).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl Username {
     pub fn parse(s: &str) -> Result<Username, String> {
-        let ok_char = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
+        let ok_char = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | '\'');
         if s.is_empty() || s.chars().count() > 64 {
             return Err("must be 1 to 64 characters".into());
         }
         if !s.chars().all(ok_char) {
-            return Err(format!("\"{s}\" may hold only letters, digits and . _ - @"));
+            return Err(format!(
+                "\"{s}\" may hold only letters, digits and . _ - @ '"
+            ));
         }
         Ok(Username(s.to_owned()))
     }
@@ -71,6 +105,7 @@ pub struct User {
     pub role: Role,
     pub customer_code: Option<String>,
     pub disabled: bool,
+    pub source: UserSource,
     pub(crate) password_hash: Option<String>,
     pub last_login_at: Option<Timestamp>,
 }

@@ -219,9 +219,16 @@ pub struct RawOncall {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct RawLdap {
+    /// `ldap://host:port` or `ldaps://host:port`.
     pub url: String,
+    /// Upgrade an `ldap://` connection with StartTLS before anything else is sent.
     #[serde(default)]
     pub starttls: bool,
+    /// PEM file of the CA that signed the server's certificate (ldaps:// or StartTLS), trusted
+    /// besides the public roots: directories mostly carry a private CA's certificate.
+    pub ca_file: Option<String>,
+    /// Service account that searches for the user; without it the user's DN is built as
+    /// `uid=<username>,<user_base>` and bound directly.
     pub bind_dn: Option<String>,
     pub bind_password: Option<String>,
     pub user_base: String,
@@ -229,9 +236,20 @@ pub struct RawLdap {
     pub user_filter: String,
     #[serde(default)]
     pub roles: BTreeMap<String, String>,
+    /// Role of a user in none of `roles`' groups; `"none"` refuses them.
     #[serde(default = "default_role")]
     pub default_role: String,
     pub customer_attribute: Option<String>,
+    /// Attribute holding the display name.
+    #[serde(default = "default_name_attribute")]
+    pub name_attribute: String,
+    /// Attribute holding the mail address.
+    #[serde(default = "default_email_attribute")]
+    pub email_attribute: String,
+    /// Limit on each network step (connect, TLS, bind, search): a hung directory must not
+    /// hold the login form.
+    #[serde(default = "default_ldap_timeout")]
+    pub timeout: String,
 }
 
 fn default_user_filter() -> String {
@@ -240,6 +258,18 @@ fn default_user_filter() -> String {
 
 fn default_role() -> String {
     "customer".into()
+}
+
+fn default_name_attribute() -> String {
+    "cn".into()
+}
+
+fn default_email_attribute() -> String {
+    "mail".into()
+}
+
+fn default_ldap_timeout() -> String {
+    "5s".into()
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

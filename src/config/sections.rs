@@ -159,7 +159,29 @@ pub(super) fn check_oncall(ck: &mut Ck<'_>, k: &str, o: &RawOncall) {
 }
 
 pub(super) fn check_ldap(ck: &mut Ck<'_>, l: &RawLdap) {
-    ck.url("ldap.url", &l.url, &["ldap", "ldaps"]);
+    let url = ck.url("ldap.url", &l.url, &["ldap", "ldaps"]);
+    if l.starttls && url.as_ref().is_some_and(|u| u.scheme() == "ldaps") {
+        ck.bad(
+            "ldap.starttls",
+            "is for ldap:// URLs; an ldaps:// connection is TLS from the start",
+        );
+    }
+    if let Some(ca) = &l.ca_file {
+        if !std::path::Path::new(ca).is_file() {
+            ck.bad("ldap.ca_file", format!("{ca} is not a readable file"));
+        } else if !l.starttls && url.as_ref().is_some_and(|u| u.scheme() == "ldap") {
+            ck.bad(
+                "ldap.ca_file",
+                "is never used: the connection is plain; use ldaps:// or starttls = true",
+            );
+        }
+    }
+    if l.user_base.trim().is_empty() {
+        ck.bad(
+            "ldap.user_base",
+            "must name the subtree that holds the users",
+        );
+    }
     if !l.user_filter.contains("{username}") {
         ck.bad("ldap.user_filter", "must contain {username}");
     }
@@ -167,6 +189,12 @@ pub(super) fn check_ldap(ck: &mut Ck<'_>, l: &RawLdap) {
         ck.bad(
             "ldap.bind_password",
             "bind_dn and bind_password go together",
+        );
+    }
+    if l.bind_password.as_deref() == Some("") {
+        ck.bad(
+            "ldap.bind_password",
+            "must not be empty: an empty password binds anonymously",
         );
     }
     for (dn, role) in &l.roles {
@@ -177,12 +205,42 @@ pub(super) fn check_ldap(ck: &mut Ck<'_>, l: &RawLdap) {
             );
         }
     }
-    if !ROLES.contains(&l.default_role.as_str()) {
+    if l.default_role != "none" && !ROLES.contains(&l.default_role.as_str()) {
         ck.bad(
             "ldap.default_role",
-            format!("\"{}\" is not admin, agent or customer", l.default_role),
+            format!(
+                "\"{}\" is not admin, agent, customer or none",
+                l.default_role
+            ),
         );
     }
+    let attributes = [
+        ("ldap.name_attribute", Some(&l.name_attribute)),
+        ("ldap.email_attribute", Some(&l.email_attribute)),
+        ("ldap.customer_attribute", l.customer_attribute.as_ref()),
+    ];
+    for (key, attr) in attributes {
+        if let Some(a) = attr
+            && !is_attribute_name(a)
+        {
+            ck.bad(
+                key,
+                format!("\"{a}\" is not an attribute name (letters, digits and -, or an OID)"),
+            );
+        }
+    }
+    ck.duration("ldap.timeout", &l.timeout);
+}
+
+/// An LDAP attribute description as RFC 4512 §1.4 spells one: a name (a letter, then letters,
+/// digits and hyphens) or a numeric OID.
+fn is_attribute_name(a: &str) -> bool {
+    let name = a.starts_with(|c: char| c.is_ascii_alphabetic())
+        && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let oid = !a.is_empty()
+        && a.split('.')
+            .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    name || oid
 }
 
 pub(super) fn check_radius(ck: &mut Ck<'_>, r: &RawRadius) {

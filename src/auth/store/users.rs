@@ -1,6 +1,6 @@
 use jiff::Timestamp;
 
-use crate::auth::users::{NewUser, User};
+use crate::auth::users::{NewUser, User, UserSource};
 use crate::db::{Db, StoreError, Ts, Tx};
 use crate::{on_pool, on_tx};
 
@@ -14,6 +14,7 @@ struct UserRow {
     customer_code: Option<String>,
     disabled: bool,
     password_hash: Option<String>,
+    source: String,
     last_login_at: Option<Ts>,
 }
 
@@ -23,7 +24,12 @@ impl UserRow {
             .role
             .parse()
             .map_err(|m: String| StoreError::Other(sqlx::Error::Decode(m.into())))?;
+        let source = self
+            .source
+            .parse()
+            .map_err(|m: String| StoreError::Other(sqlx::Error::Decode(m.into())))?;
         Ok(User {
+            source,
             id: self.id,
             username: self.username,
             email: self.email,
@@ -42,7 +48,7 @@ macro_rules! select_users {
     ($tail:literal) => {
         concat!(
             "SELECT u.id, u.username, u.email, u.name, u.role, c.code AS customer_code, ",
-            "u.disabled, u.password_hash, u.last_login_at ",
+            "u.disabled, u.password_hash, u.source, u.last_login_at ",
             "FROM users u LEFT JOIN customers c ON c.id = u.customer_id",
             $tail
         )
@@ -154,6 +160,58 @@ pub(crate) async fn touch_login(tx: &mut Tx, id: i64, now: Timestamp) -> Result<
     on_tx!(tx, |c| sqlx::query(
         "UPDATE users SET last_login_at = $1 WHERE id = $2"
     )
+    .bind(Ts(now))
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|_| ())?);
+    Ok(())
+}
+
+/// Adds a user vouched for by a directory (no password of ours), or `None` when the name is
+/// taken meanwhile.
+pub(crate) async fn insert_from_directory(
+    tx: &mut Tx,
+    new: &NewUser,
+    source: UserSource,
+    customer_id: Option<i64>,
+    now: Timestamp,
+) -> Result<Option<i64>, StoreError> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO users (username, email, name, role, customer_id, source, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (username) DO NOTHING RETURNING id",
+        )
+        .bind(new.username.as_str())
+        .bind(&new.email)
+        .bind(&new.name)
+        .bind(new.role.as_str())
+        .bind(customer_id)
+        .bind(source.as_str())
+        .bind(Ts(now))
+        .fetch_optional(c)
+        .await?
+    }))
+}
+
+/// Rewrites what a directory owns of a user (it may also adopt a mail contact: `source`).
+pub(crate) async fn refresh_from_directory(
+    tx: &mut Tx,
+    id: i64,
+    fresh: &NewUser,
+    source: UserSource,
+    customer_id: Option<i64>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE users SET email = $1, name = $2, role = $3, customer_id = $4, source = $5, \
+         updated_at = $6 WHERE id = $7"
+    )
+    .bind(&fresh.email)
+    .bind(&fresh.name)
+    .bind(fresh.role.as_str())
+    .bind(customer_id)
+    .bind(source.as_str())
     .bind(Ts(now))
     .bind(id)
     .execute(c)
