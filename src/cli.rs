@@ -108,6 +108,12 @@ pub enum CustomerCommand {
         sla: Option<String>,
         #[arg(long = "domain", value_name = "D")]
         domains: Vec<String>,
+        /// A service the customer buys, as KIND:IDENTIFIER (e.g. transit:192.0.2.0/24)
+        #[arg(long = "service", value_name = "KIND:IDENTIFIER")]
+        services: Vec<String>,
+        /// A host alerts may name, as NAME or NAME=ADDRESS
+        #[arg(long = "host", value_name = "NAME[=ADDRESS]")]
+        hosts: Vec<String>,
     },
 }
 
@@ -186,7 +192,16 @@ pub async fn run(cli: Cli) -> ExitCode {
             name,
             sla,
             domains,
-        }) => customer_add(&loaded.config, code, name, sla, domains).await,
+            services,
+            hosts,
+        }) => {
+            let lists = CustomerLists {
+                domains,
+                services,
+                hosts,
+            };
+            customer_add(&loaded.config, code, name, sla, lists).await
+        }
         Command::Backup { file } => backup(&loaded.config, file).await,
         Command::CheckConfig | Command::Mailgate { .. } => Ok(()),
     };
@@ -322,13 +337,45 @@ async fn token(cfg: &Config, cmd: TokenCommand) -> Result<(), String> {
     Ok(())
 }
 
+/// The repeatable flags of `customer add`, as typed.
+struct CustomerLists {
+    domains: Vec<String>,
+    services: Vec<String>,
+    hosts: Vec<String>,
+}
+
 async fn customer_add(
     cfg: &Config,
     code: String,
     name: String,
     sla: Option<String>,
-    domains: Vec<String>,
+    lists: CustomerLists,
 ) -> Result<(), String> {
+    let mut services = Vec::new();
+    for s in &lists.services {
+        let (kind, identifier) = s
+            .split_once(':')
+            .ok_or_else(|| format!("--service {s}: write KIND:IDENTIFIER"))?;
+        services.push(customers::Service {
+            kind: kind.to_owned(),
+            identifier: identifier.to_owned(),
+            description: String::new(),
+        });
+    }
+    let hosts = lists
+        .hosts
+        .iter()
+        .map(|h| {
+            let (name, address) = match h.split_once('=') {
+                Some((n, a)) => (n, Some(a.to_owned())),
+                None => (h.as_str(), None),
+            };
+            customers::Host {
+                name: name.to_owned(),
+                address,
+            }
+        })
+        .collect();
     let code = CustomerCode::parse(&code).map_err(|m| format!("CODE: {m}"))?;
     if let Some(p) = &sla
         && !cfg.slas.iter().any(|s| &s.name == p)
@@ -343,7 +390,9 @@ async fn customer_add(
         code,
         name,
         sla,
-        domains,
+        domains: lists.domains,
+        services,
+        hosts,
     };
     let id = customers::create(&mut tx, &new, SystemClock.now())
         .await

@@ -22,6 +22,8 @@ pub mod jobs;
 pub mod mail;
 /// On-duty rotations: who is primary and backup at any instant.
 pub mod oncall;
+/// The customer portal: a customer's own tickets, fenced in.
+pub mod portal;
 /// Full-text search across tickets (and, later, wiki pages).
 pub mod search;
 /// SLA clocks: business calendars and the arithmetic of deadlines in them.

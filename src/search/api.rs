@@ -25,7 +25,7 @@ struct Params {
     limit: Option<i64>,
 }
 
-/// Full text over ticket subjects and messages.
+/// Full text over ticket subjects and messages; a signed-in customer finds their own tickets only.
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(Params),
     responses((status = 200, body = Results), (status = 422, body = crate::error::ErrorInfo)), security(("bearer" = [])))]
 async fn search(
@@ -33,9 +33,13 @@ async fn search(
     caller: ApiCaller,
     Query(p): Query<Params>,
 ) -> Result<Json<Results>> {
-    caller.staff_only("customers search from the portal")?;
+    // A signed-in customer searches their own customer's tickets only.
+    let fence = match &caller {
+        ApiCaller::User(u) if !u.role.is_staff() => Some(u.customer_code.as_deref().unwrap_or("")),
+        _ => None,
+    };
     let limit = p.limit.unwrap_or(20).clamp(1, 100);
     Ok(Json(
-        super::search(&st.db, &p.q, limit, st.clock.now()).await?,
+        super::search(&st.db, &p.q, limit, fence, st.clock.now()).await?,
     ))
 }

@@ -134,6 +134,7 @@ mod tests {
             current_user: None,
             after: None,
             exact_total: true,
+            customer: None,
         };
         let f = find(db, s, Timestamp::UNIX_EPOCH).await.expect(tql);
         let mut ids: Vec<i64> = f.items.iter().map(|t| t.id).collect();

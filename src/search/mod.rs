@@ -39,7 +39,15 @@ pub fn ticket_query(text: &str) -> String {
     format!("Subject LIKE '{quoted}' OR Content LIKE '{quoted}'")
 }
 
-pub async fn search(db: &Db, text: &str, limit: i64, now: Timestamp) -> Result<Results, AppError> {
+/// Searches; `customer` fences the search in to that customer's tickets (the portal's and a
+/// signed-in customer's searches), whose links then point into the portal.
+pub async fn search(
+    db: &Db,
+    text: &str,
+    limit: i64,
+    customer: Option<&str>,
+    now: Timestamp,
+) -> Result<Results, AppError> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > 200 {
         return Err(AppError::invalid("q", "must be 1 to 200 characters"));
@@ -53,6 +61,7 @@ pub async fn search(db: &Db, text: &str, limit: i64, now: Timestamp) -> Result<R
         current_user: None,
         after: None,
         exact_total: false,
+        customer,
     };
     let found = find(db, s, now).await?;
     Ok(Results {
@@ -63,7 +72,10 @@ pub async fn search(db: &Db, text: &str, limit: i64, now: Timestamp) -> Result<R
             .into_iter()
             .map(|t| Hit {
                 kind: "ticket",
-                url: format!("/tickets/{}", t.id),
+                url: match customer {
+                    Some(_) => format!("/portal/tickets/{}", t.id),
+                    None => format!("/tickets/{}", t.id),
+                },
                 id: t.id,
                 title: t.subject,
                 status: t.status.as_str().to_owned(),

@@ -81,6 +81,7 @@ async fn index(
                 current_user: Some(&me.username),
                 after: None,
                 exact_total: false,
+                customer: None,
             },
             now,
         )

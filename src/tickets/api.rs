@@ -1,5 +1,6 @@
-//! The tickets JSON API (CONTRACT §3). Staff and `api` tokens only: customers use the portal.
-//! Each handler carries its OpenAPI description; `routes!` registers route and description
+//! The tickets JSON API (CONTRACT §3). Staff and `api` tokens work every ticket. A signed-in
+//! customer is fenced in to their customer's tickets: they list, open, read the public history
+//! of, and answer those; any other ticket is a 404, exactly as one that does not exist. Each handler carries its OpenAPI description; `routes!` registers route and description
 //! together, so /api/openapi.json cannot drift from what the server answers.
 
 use axum::Json;
@@ -26,6 +27,32 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(merge))
         .routes(routes!(link, unlink))
         .routes(routes!(history))
+}
+
+/// The customer a caller is fenced in to: `Some` for a signed-in customer (a customer with no
+/// customer gets a fence nobody matches), `None` for staff and tokens.
+fn fence(caller: &ApiCaller) -> Option<&str> {
+    match caller {
+        ApiCaller::User(u) if u.role == Role::Customer => {
+            Some(u.customer_code.as_deref().unwrap_or(""))
+        }
+        _ => None,
+    }
+}
+
+/// Answers 404 for a ticket outside the caller's fence, before anything else is said about it.
+async fn reachable(st: &AppState, caller: &ApiCaller, id: i64) -> Result<()> {
+    let Some(code) = fence(caller) else {
+        return Ok(());
+    };
+    let mut tx = st.db.begin_read().await?;
+    let t = super::load(&mut tx, id).await;
+    tx.commit().await?;
+    match t {
+        Ok(t) if t.customer.as_deref() == Some(code) && !code.is_empty() => Ok(()),
+        Ok(_) => Err(AppError::NotFound),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The acting name of a caller allowed to work tickets.
@@ -65,7 +92,7 @@ async fn list(
     caller: ApiCaller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Found>> {
-    let actor = staff(&caller)?;
+    let actor = caller.actor();
     let s = super::search::Search {
         query: q.query.as_deref(),
         order: q.order.as_deref(),
@@ -74,6 +101,7 @@ async fn list(
         current_user: Some(actor),
         after: q.after.as_deref(),
         exact_total: q.exact_total.unwrap_or(false),
+        customer: fence(&caller),
     };
     Ok(Json(super::search::find(&st.db, s, st.clock.now()).await?))
 }
@@ -116,20 +144,32 @@ async fn create(
     caller: ApiCaller,
     Json(b): Json<CreateBody>,
 ) -> Result<(StatusCode, Json<Ticket>)> {
-    let actor = staff(&caller)?;
+    let actor = caller.actor();
     let ctx = Ctx {
         config: &st.config,
         actor,
         now: st.clock.now(),
+    };
+    // A customer opens tickets for their own customer, as their own requestor.
+    let (requestors, customer) = match (&caller, fence(&caller)) {
+        (ApiCaller::User(u), Some(code)) => {
+            if code.is_empty() {
+                return Err(AppError::Forbidden(
+                    "your account is not linked to a customer yet; ask support".into(),
+                ));
+            }
+            (vec![u.email.clone()], Some(code.to_owned()))
+        }
+        _ => (b.requestors, b.customer),
     };
     let new = NewTicket {
         body_format: format_of(b.format.as_deref())?,
         queue: b.queue,
         subject: b.subject,
         body: b.body,
-        requestors: b.requestors,
+        requestors,
         priority: b.priority,
-        customer: super::TicketCustomer::named(b.customer),
+        customer: super::TicketCustomer::named(customer),
         source: Source::Api,
         host: None,
         runbook: None,
@@ -148,7 +188,7 @@ async fn show(
     caller: ApiCaller,
     Path(id): Path<i64>,
 ) -> Result<Json<Ticket>> {
-    staff(&caller)?;
+    reachable(&st, &caller, id).await?;
     let mut tx = st.db.begin_read().await?;
     let t = super::load(&mut tx, id).await?;
     tx.commit().await?;
@@ -165,6 +205,7 @@ async fn update(
     Path(id): Path<i64>,
     Json(p): Json<Patch>,
 ) -> Result<Json<Ticket>> {
+    reachable(&st, &caller, id).await?;
     let actor = staff(&caller)?;
     let ctx = Ctx {
         config: &st.config,
@@ -197,7 +238,15 @@ async fn add_reply(
     kind: ReplyKind,
     b: ReplyBody,
 ) -> Result<(StatusCode, Json<Ticket>)> {
-    let actor = staff(&caller)?;
+    reachable(&st, &caller, id).await?;
+    // A customer answers as the requestor (that reopens a resolved ticket and never counts as
+    // the staff response); comments and time worked are staff matters.
+    let customer = fence(&caller).is_some();
+    let actor = if customer && kind == ReplyKind::Correspond {
+        caller.actor()
+    } else {
+        staff(&caller)?
+    };
     let ctx = Ctx {
         config: &st.config,
         actor,
@@ -207,8 +256,8 @@ async fn add_reply(
         kind,
         body: b.body,
         body_format: format_of(b.format.as_deref())?,
-        from_requestor: false,
-        time_taken: b.time_taken,
+        from_requestor: customer,
+        time_taken: if customer { 0 } else { b.time_taken },
     };
     let mut tx = st.db.begin().await?;
     let (id, _) = super::reply(&mut tx, ctx, id, r).await?;
@@ -258,6 +307,7 @@ async fn merge(
     Path(id): Path<i64>,
     Json(b): Json<MergeBody>,
 ) -> Result<Json<Ticket>> {
+    reachable(&st, &caller, id).await?;
     let actor = staff(&caller)?;
     let ctx = Ctx {
         config: &st.config,
@@ -311,6 +361,7 @@ async fn change_link(
     b: LinkBody,
     add: bool,
 ) -> Result<Json<Ticket>> {
+    reachable(&st, &caller, id).await?;
     let actor = staff(&caller)?;
     let ctx = Ctx {
         config: &st.config,
@@ -336,9 +387,12 @@ async fn history(
     caller: ApiCaller,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<HistoryEntry>>> {
-    staff(&caller)?;
+    reachable(&st, &caller, id).await?;
     let mut tx = st.db.begin_read().await?;
     let h = super::history(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(Json(h))
+    Ok(Json(match fence(&caller) {
+        Some(_) => super::public_history(h),
+        None => h,
+    }))
 }

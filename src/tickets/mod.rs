@@ -7,7 +7,7 @@ mod change;
 mod create;
 mod links;
 pub mod model;
-mod pages;
+pub(crate) mod pages;
 mod render;
 mod reply;
 pub mod routes;
@@ -15,7 +15,7 @@ pub mod saved;
 pub mod search;
 pub(crate) mod sla;
 pub(crate) mod store;
-mod ticket_page;
+pub(crate) mod ticket_page;
 mod view;
 
 use jiff::Timestamp;
@@ -25,7 +25,7 @@ pub use create::{NewTicket, TicketCustomer, create};
 pub use links::{link, merge, unlink};
 pub use model::{LinkKind, Priority, Source, Status, WatcherRole};
 pub use reply::{Reply, ReplyKind, record_bounce, reply};
-pub use view::{HistoryEntry, SlaView, Ticket, history, load};
+pub use view::{HistoryEntry, SlaView, Ticket, history, load, public_history};
 
 use crate::config::Config;
 use crate::db::StoreError;

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::pages::{self, QueueCounts, Row};
 use super::search::{Found, Search};
 use super::{Ctx, NewTicket, Patch, Source};
-use crate::auth::sessions::{self, FlashKind};
+use crate::auth::sessions::FlashKind;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
 use crate::web::extract::Staff;
@@ -120,6 +120,7 @@ async fn list(st: &AppState, me: &str, p: &ListParams) -> Result<(ListPartial, O
         current_user: Some(me),
         after: p.after.as_deref(),
         exact_total: p.exact.unwrap_or(false),
+        customer: None,
     };
     let (found, error) = match super::search::find(&st.db, s, st.clock.now()).await {
         Ok(f) => (f, None),
@@ -194,12 +195,7 @@ async fn rows_partial(
     Ok(list(&st, &me.username, &p).await?.0)
 }
 
-pub async fn flash(st: &AppState, v: &Visitor, kind: FlashKind, msg: &str) -> Result<()> {
-    if let Some(s) = &v.session {
-        sessions::set_flash(&st.db, &s.id_hash, kind, msg).await?;
-    }
-    Ok(())
-}
+pub use crate::web::page::flash;
 
 /// Applies the same change to every selected ticket; each is its own transaction so one
 /// refusal (a dependency still open) does not undo the others.

@@ -17,7 +17,7 @@ use super::{Ctx, Patch, Reply, ReplyKind, Status, Ticket, TicketError};
 use crate::auth::sessions::FlashKind;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
-use crate::web::extract::Staff;
+use crate::web::extract::{CurrentUser, Staff};
 use crate::web::page::Page;
 use crate::web::visitor::Visitor;
 
@@ -86,9 +86,13 @@ async fn view_html(
 async fn show(
     State(st): State<AppState>,
     v: Visitor,
-    Staff(me): Staff,
+    CurrentUser(me): CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response> {
+    if !me.role.is_staff() {
+        // A customer's link to a ticket leads to the portal (a 404 there if not theirs).
+        return Ok(Redirect::to(&format!("/portal/tickets/{id}")).into_response());
+    }
     let mut tx = st.db.begin_read().await?;
     let t = super::load(&mut tx, id).await?;
     if t.id != id {
@@ -162,15 +166,19 @@ struct ReplyForm {
     time_taken: Option<String>,
 }
 
-/// The reply form, sent as multipart when files are attached (or urlencoded without).
-async fn read_reply(st: &AppState, req: Request) -> Result<(ReplyForm, Vec<Upload>)> {
+/// A form's text fields and files, sent as multipart when files are attached (or urlencoded
+/// without); file inputs are named `attachments`. The portal's forms read the same way.
+pub(crate) async fn read_fields(
+    st: &AppState,
+    req: Request,
+) -> Result<(Vec<(String, String)>, Vec<Upload>)> {
     let multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !multipart {
-        let Form(f) = Form::<ReplyForm>::from_request(req, st)
+        let Form(f) = Form::<Vec<(String, String)>>::from_request(req, st)
             .await
             .map_err(|e| AppError::BadRequest(e.body_text()))?;
         return Ok((f, Vec::new()));
@@ -178,7 +186,7 @@ async fn read_reply(st: &AppState, req: Request) -> Result<(ReplyForm, Vec<Uploa
     let mut m = Multipart::from_request(req, st)
         .await
         .map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let (mut f, mut files) = (ReplyForm::default(), Vec::new());
+    let (mut fields, mut files) = (Vec::new(), Vec::new());
     let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest(e.body_text());
     while let Some(field) = m.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or("").to_owned();
@@ -195,6 +203,16 @@ async fn read_reply(st: &AppState, req: Request) -> Result<(ReplyForm, Vec<Uploa
             continue;
         }
         let text = field.text().await.map_err(bad)?;
+        fields.push((name, text));
+    }
+    Ok((fields, files))
+}
+
+/// The reply form from [`read_fields`].
+async fn read_reply(st: &AppState, req: Request) -> Result<(ReplyForm, Vec<Upload>)> {
+    let (fields, files) = read_fields(st, req).await?;
+    let mut f = ReplyForm::default();
+    for (name, text) in fields {
         match name.as_str() {
             "kind" => f.kind = text,
             "body" => f.body = text,
@@ -377,7 +395,7 @@ async fn merge(
 
 /// Ticket `id` (its survivor when merged) and its attachment `aid` with the bytes; 404 when
 /// the ticket has no such attachment.
-async fn attachment(
+pub(crate) async fn attachment(
     st: &AppState,
     id: i64,
     aid: i64,
@@ -390,13 +408,25 @@ async fn attachment(
     Ok((t, a, data))
 }
 
-/// Serves an attachment as a download, never inline as active content.
+/// Serves an attachment as a download, never inline as active content. A customer who follows
+/// a staff link is sent to the portal's copy, which answers only for their own tickets.
 async fn download(
     State(st): State<AppState>,
-    Staff(_): Staff,
+    CurrentUser(u): CurrentUser,
     Path((id, aid)): Path<(i64, i64)>,
 ) -> Result<Response> {
+    if !u.role.is_staff() {
+        return Ok(
+            Redirect::to(&format!("/portal/tickets/{id}/attachments/{aid}")).into_response(),
+        );
+    }
     let (_, a, data) = attachment(&st, id, aid).await?;
+    Ok(serve(&a, data))
+}
+
+/// The bytes of `a` as a download: a safe content type, `Content-Disposition: attachment`,
+/// a sandboxing CSP, never cached by shared caches.
+pub(crate) fn serve(a: &super::attachments::Attachment, data: Vec<u8>) -> Response {
     let mut r = data.into_response();
     let h = r.headers_mut();
     h.insert(
@@ -430,5 +460,5 @@ async fn download(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
-    Ok(r)
+    r
 }

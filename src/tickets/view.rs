@@ -138,6 +138,22 @@ pub struct HistoryEntry {
     pub time_taken: i32,
 }
 
+/// What a customer may read of a history: the messages between them and support, and the
+/// status changes. Comments, owners, links and the rest are staff matters.
+pub fn public_history(h: Vec<HistoryEntry>) -> Vec<HistoryEntry> {
+    h.into_iter()
+        .filter(|e| match e.kind.as_str() {
+            "create" | "correspond" => true,
+            "set" => e.field.as_deref() == Some("status"),
+            _ => false,
+        })
+        .map(|mut e| {
+            e.time_taken = 0;
+            e
+        })
+        .collect()
+}
+
 fn is_zero(n: &i32) -> bool {
     *n == 0
 }

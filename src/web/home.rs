@@ -4,6 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use super::extract::{Admin, CurrentUser};
@@ -35,10 +36,15 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(admin))
 }
 
-async fn home(State(st): State<AppState>, v: Visitor, CurrentUser(_): CurrentUser) -> HomePage {
+/// Staff land on their home page; customers live in the portal.
+async fn home(State(st): State<AppState>, v: Visitor, CurrentUser(u): CurrentUser) -> Response {
+    if !u.role.is_staff() {
+        return Redirect::to("/portal").into_response();
+    }
     HomePage {
         page: Page::new(&st, &v, "Home").await,
     }
+    .into_response()
 }
 
 async fn admin(State(st): State<AppState>, v: Visitor, Admin(_): Admin) -> Result<AdminPage> {

@@ -48,6 +48,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::tickets::routes::routes())
         .merge(crate::sla::pages::routes())
         .merge(crate::oncall::routes::routes())
+        .merge(crate::customers::routes::routes())
+        .merge(crate::portal::routes())
         .fallback(errors::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn_with_state(state.clone(), visitor::load));

@@ -48,6 +48,7 @@ pub fn api() -> (axum::Router<AppState>, Document) {
         .merge(crate::mail::api::api())
         .merge(crate::oncall::api::api())
         .merge(crate::sla::api::api())
+        .merge(crate::customers::api::api())
         .split_for_parts()
 }
 

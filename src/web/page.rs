@@ -50,3 +50,16 @@ impl Page {
         self.user.as_ref().is_some_and(|u| u.role.is_staff())
     }
 }
+
+/// Leaves a one-time message for the next page this session shows (after a redirect).
+pub async fn flash(
+    st: &AppState,
+    v: &Visitor,
+    kind: crate::auth::sessions::FlashKind,
+    msg: &str,
+) -> crate::error::Result<()> {
+    if let Some(s) = &v.session {
+        sessions::set_flash(&st.db, &s.id_hash, kind, msg).await?;
+    }
+    Ok(())
+}

@@ -259,3 +259,103 @@ async fn staff_open_a_ticket_reply_comment_resolve_and_find_it_by_search() {
     c.close().await.ok();
     result.unwrap();
 }
+
+#[tokio::test]
+async fn a_customer_signs_in_lands_in_the_portal_and_opens_a_ticket_with_a_file() {
+    let app = TestApp::spawn_with(Options::toml(
+        "[[queue]]\nname = \"Support\"\nsla = \"standard\"\n\n[[sla]]\nname = \"standard\"\ntargets.P2 = { response = \"1h\", resolve = \"8h\" }\n",
+    ))
+    .await;
+    let out = app.cli(&["customer", "add", "ACME", "--name", "Acme"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = app.cli(
+        &[
+            "user",
+            "add",
+            "dora",
+            "--email",
+            "dora@acme.example",
+            "--role",
+            "customer",
+            "--customer",
+            "ACME",
+            "--password-stdin",
+        ],
+        Some("dora-password-1"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("traceroute.txt");
+    std::fs::write(&file, "1 gw.acme.example 0.4 ms\n").unwrap();
+
+    let c = browser().await;
+    let result = async {
+        c.goto(&app.url("/")).await?;
+        c.wait().for_element(Locator::Css("input#username")).await?;
+        c.find(Locator::Css("input#username"))
+            .await?
+            .send_keys("dora")
+            .await?;
+        c.find(Locator::Css("input#password"))
+            .await?
+            .send_keys("dora-password-1")
+            .await?;
+        c.find(Locator::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        // Customers land in the portal, not on the staff home page.
+        c.wait()
+            .for_element(Locator::XPath("//h1[starts-with(., 'Your tickets')]"))
+            .await?;
+        c.find(Locator::LinkText("Open a ticket"))
+            .await?
+            .click()
+            .await?;
+        c.wait().for_element(Locator::Css("input#subject")).await?;
+        c.find(Locator::Css("input#subject"))
+            .await?
+            .send_keys("Packet loss to Milan")
+            .await?;
+        c.find(Locator::Css("select#priority option[value='2']"))
+            .await?
+            .click()
+            .await?;
+        c.find(Locator::Css("textarea#body"))
+            .await?
+            .send_keys("Since 09:00, 5% loss.")
+            .await?;
+        c.find(Locator::Css("input#attachments"))
+            .await?
+            .send_keys(&file.display().to_string())
+            .await?;
+        c.find(Locator::Css(
+            "form[action='/portal/tickets'] button[type=submit]",
+        ))
+        .await?
+        .click()
+        .await?;
+        let h1 = c
+            .wait()
+            .for_element(Locator::XPath("//h1[contains(., 'Packet loss to Milan')]"))
+            .await?;
+        assert!(h1.text().await?.starts_with('#'));
+        let page = c.source().await?;
+        assert!(page.contains("Since 09:00, 5% loss."), "{page}");
+        assert!(
+            page.contains("traceroute.txt"),
+            "the file is listed: {page}"
+        );
+        assert!(
+            page.contains("First answer due"),
+            "the SLA is shown: {page}"
+        );
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    if result.is_err() {
+        snap(&c, "portal").await;
+    }
+    c.close().await.ok();
+    result.unwrap();
+}

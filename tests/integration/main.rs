@@ -20,6 +20,7 @@ mod mail_intake;
 mod mail_out;
 mod oncall;
 mod openapi;
+mod portal;
 mod radius;
 mod schema;
 mod sessions;

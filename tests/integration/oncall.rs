@@ -307,7 +307,7 @@ async fn customers_may_not_see_or_change_the_rotation() {
         app.login("carol", "carol-password-1").await.status(),
         StatusCode::SEE_OTHER
     );
-    let csrf = app.csrf("/").await;
+    let csrf = app.csrf("/portal").await;
     for path in [
         "/api/v1/oncall/noc",
         "/api/v1/oncall/noc/overrides",

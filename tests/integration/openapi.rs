@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::helpers::text;
 use crate::tickets::{call, open_ticket, with_token_and};
 
 fn props(doc: &Value, schema: &str) -> BTreeSet<String> {
@@ -74,13 +75,18 @@ async fn the_openapi_document_matches_what_the_server_answers() {
     .await;
     assert_eq!(s, StatusCode::CREATED, "{o}");
     let override_id = o["id"].as_i64().unwrap().to_string();
+    let out = app.cli(
+        &["customer", "add", "DOCCHECK", "--name", "Doc check"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     for (m, p) in &ops {
         let path = if p.contains("/overrides/{id}") {
             p.replace("{id}", &override_id)
         } else {
             p.replace("{id}", &id)
         };
-        let path = path.replace("{name}", "noc");
+        let path = path.replace("{name}", "noc").replace("{code}", "DOCCHECK");
         let method = Method::from_bytes(m.as_bytes()).unwrap();
         let body = if m == "GET" { None } else { Some(json!({})) };
         let (s, _) = call(&app, &token, method, &path, body).await;

@@ -270,9 +270,15 @@ async fn staff_open_a_ticket_from_the_form_and_customers_are_kept_out() {
             .status(),
         StatusCode::FORBIDDEN
     );
+    // The staff page of a ticket sends a customer to the portal, where another customer's
+    // ticket does not exist.
+    let r = other.get(app.url(&loc)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let portal = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(portal.starts_with("/portal/tickets/"), "{portal}");
     assert_eq!(
-        other.get(app.url(&loc)).send().await.unwrap().status(),
-        StatusCode::FORBIDDEN
+        other.get(app.url(&portal)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
     );
 }
 
