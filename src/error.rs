@@ -31,6 +31,13 @@ pub enum AppError {
     Invalid { field: String, message: String },
     #[error("{0}")]
     Conflict(String),
+    /// A write based on an old version: 409 with what is current, so the client can merge.
+    #[error("{message}")]
+    Stale {
+        message: String,
+        revision: i64,
+        current: serde_json::Value,
+    },
     #[error("{0}")]
     TooLarge(String),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
@@ -72,7 +79,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) | AppError::BadQuery { .. } => StatusCode::BAD_REQUEST,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::Stale { .. } => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -88,7 +95,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::BadQuery { .. } => "bad_query",
             AppError::Invalid { .. } => "invalid",
-            AppError::Conflict(_) => "conflict",
+            AppError::Conflict(_) | AppError::Stale { .. } => "conflict",
             AppError::TooLarge(_) => "payload_too_large",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
@@ -108,6 +115,13 @@ impl AppError {
             } => serde_json::json!({
                 "message": self.to_string(), "position": position, "expected": expected, "found": found,
             }),
+            AppError::Stale {
+                message,
+                revision,
+                current,
+            } => {
+                serde_json::json!({ "message": message, "revision": revision, "current": current })
+            }
             // 5xx never show their cause (it is logged once, in the request span).
             AppError::Internal(_) => serde_json::Value::String("internal error".into()),
             other => serde_json::Value::String(other.to_string()),

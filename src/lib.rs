@@ -24,7 +24,7 @@ pub mod mail;
 pub mod oncall;
 /// The customer portal: a customer's own tickets, fenced in.
 pub mod portal;
-/// Full-text search across tickets (and, later, wiki pages).
+/// Full-text search across tickets and wiki pages.
 pub mod search;
 /// SLA clocks: business calendars and the arithmetic of deadlines in them.
 pub mod sla;
@@ -38,3 +38,5 @@ pub mod tickets;
 pub mod tql;
 /// The HTTP edge: router, layers, extractors, error pages, health and metrics.
 pub mod web;
+/// The wiki: runbooks and the customers' knowledge base, with revisions.
+pub mod wiki;

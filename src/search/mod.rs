@@ -1,5 +1,5 @@
 //! Full text across the product (CONTRACT §3 `/api/v1/search`): ticket subjects and message
-//! bodies today, wiki pages when the wiki arrives. The ticket part runs through TQL
+//! bodies, and wiki pages (title and text). The ticket part runs through TQL
 //! (`Subject LIKE … OR Content LIKE …`), so it uses the same trigram indexes. On SQLite those
 //! are filled behind the writes by `index` (migration 0011).
 
@@ -14,13 +14,22 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::tickets::search::{Search, find};
 
+/// A ticket or a wiki page that holds the text.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Hit {
+    /// `ticket` or `wiki`.
     pub kind: &'static str,
-    pub id: i64,
+    /// The ticket's id (tickets only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// The page's path (wiki pages only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     pub title: String,
-    pub status: String,
-    pub queue: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
     pub updated_at: Timestamp,
     pub url: String,
 }
@@ -30,7 +39,10 @@ pub struct Results {
     /// Tickets matched, or at least this many when `total_exact` is false.
     pub total: i64,
     pub total_exact: bool,
+    /// The tickets found (newest change first).
     pub items: Vec<Hit>,
+    /// The wiki pages found (newest change first); customers find public pages only.
+    pub wiki: Vec<Hit>,
 }
 
 /// The TQL for "this text anywhere in the ticket", with the text as a quoted literal.
@@ -64,7 +76,25 @@ pub async fn search(
         customer,
     };
     let found = find(db, s, now).await?;
+    let pages = crate::wiki::search(db, text, customer.is_some(), limit).await?;
+    let wiki = pages
+        .into_iter()
+        .map(|p| Hit {
+            kind: "wiki",
+            id: None,
+            url: match customer {
+                Some(_) => format!("/portal/kb/{}", p.path),
+                None => format!("/wiki/{}", p.path),
+            },
+            path: Some(p.path),
+            title: p.title,
+            status: None,
+            queue: None,
+            updated_at: p.updated_at,
+        })
+        .collect();
     Ok(Results {
+        wiki,
         total: found.total,
         total_exact: found.total_exact,
         items: found
@@ -76,10 +106,11 @@ pub async fn search(
                     Some(_) => format!("/portal/tickets/{}", t.id),
                     None => format!("/tickets/{}", t.id),
                 },
-                id: t.id,
+                id: Some(t.id),
+                path: None,
                 title: t.subject,
-                status: t.status.as_str().to_owned(),
-                queue: t.queue,
+                status: Some(t.status.as_str().to_owned()),
+                queue: Some(t.queue),
                 updated_at: t.updated_at,
             })
             .collect(),

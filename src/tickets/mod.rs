@@ -144,3 +144,30 @@ pub fn clean_email(s: &str) -> Result<String, TicketError> {
         })
     }
 }
+
+/// A ticket that used a runbook, for the runbook's page.
+#[derive(Debug, Clone)]
+pub struct RunbookUse {
+    pub id: i64,
+    pub subject: String,
+    pub status: String,
+    pub created_at: jiff::Timestamp,
+}
+
+/// The latest tickets whose runbook is the wiki page `path`.
+pub async fn using_runbook(
+    tx: &mut crate::db::Tx,
+    path: &str,
+    limit: i64,
+) -> Result<Vec<RunbookUse>, crate::db::StoreError> {
+    Ok(store::rows::with_runbook(tx, path, limit)
+        .await?
+        .into_iter()
+        .map(|(id, subject, status, at)| RunbookUse {
+            id,
+            subject,
+            status,
+            created_at: at.0,
+        })
+        .collect())
+}

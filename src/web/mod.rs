@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::oncall::routes::routes())
         .merge(crate::customers::routes::routes())
         .merge(crate::portal::routes())
+        .merge(crate::wiki::routes::routes())
         .fallback(errors::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn_with_state(state.clone(), visitor::load));

@@ -49,6 +49,7 @@ pub fn api() -> (axum::Router<AppState>, Document) {
         .merge(crate::oncall::api::api())
         .merge(crate::sla::api::api())
         .merge(crate::customers::api::api())
+        .merge(crate::wiki::api::api())
         .split_for_parts()
 }
 

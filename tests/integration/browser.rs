@@ -359,3 +359,83 @@ async fn a_customer_signs_in_lands_in_the_portal_and_opens_a_ticket_with_a_file(
     c.close().await.ok();
     result.unwrap();
 }
+
+/// Signs the admin in on a browser of its own.
+async fn admin_browser(app: &TestApp) -> Result<fantoccini::Client, fantoccini::error::CmdError> {
+    let c = browser().await;
+    c.goto(&app.url("/login")).await?;
+    c.wait().for_element(Locator::Css("input#username")).await?;
+    c.find(Locator::Css("input#username"))
+        .await?
+        .send_keys("admin")
+        .await?;
+    c.find(Locator::Css("input#password"))
+        .await?
+        .send_keys(ADMIN_PASSWORD)
+        .await?;
+    c.find(Locator::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    c.wait()
+        .for_element(Locator::XPath("//h1[starts-with(., 'Welcome')]"))
+        .await?;
+    Ok(c)
+}
+
+#[tokio::test]
+async fn two_editors_of_one_wiki_page_meet_a_conflict_that_loses_nothing() {
+    let app = TestApp::spawn().await;
+    let token = app.token("wiki", "api");
+    let r = client()
+        .put(app.url("/api/v1/wiki/runbooks/mail-relay"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"title": "Mail relay", "body": "Restart postfix.\n"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let (a, b) = (
+        admin_browser(&app).await.unwrap(),
+        admin_browser(&app).await.unwrap(),
+    );
+    let result = async {
+        for c in [&a, &b] {
+            c.goto(&app.url("/wiki/runbooks/mail-relay?edit=1")).await?;
+            c.wait().for_element(Locator::Css("textarea#body")).await?;
+        }
+        // A saves first.
+        let body = a.find(Locator::Css("textarea#body")).await?;
+        body.clear().await?;
+        body.send_keys("Restart postfix.\nCheck the queue with mailq.\n").await?;
+        a.find(Locator::Css("#editor button[type=submit]")).await?.click().await?;
+        a.wait().for_element(Locator::XPath("//h1[.='Mail relay']")).await?;
+        // B, still on revision 1, saves: the editor comes back with both versions.
+        let body = b.find(Locator::Css("textarea#body")).await?;
+        body.clear().await?;
+        body.send_keys("Restart postfix.\nCall the data centre if it stays down.\n").await?;
+        b.find(Locator::Css("#editor button[type=submit]")).await?.click().await?;
+        b.wait().for_element(Locator::Css("#conflict")).await?;
+        let current = b.find(Locator::Css("#current-body")).await?.text().await?;
+        assert!(current.contains("mailq"), "the page as A left it: {current}");
+        let mine = b.find(Locator::Css("textarea#body")).await?.prop("value").await?.unwrap_or_default();
+        assert!(mine.contains("Call the data centre"), "B's text is kept: {mine}");
+        // B merges both and saves again, now on the current revision.
+        let body = b.find(Locator::Css("textarea#body")).await?;
+        body.clear().await?;
+        body.send_keys("Restart postfix.\nCheck the queue with mailq.\nCall the data centre if it stays down.\n").await?;
+        b.find(Locator::Css("#editor button[type=submit]")).await?.click().await?;
+        b.wait().for_element(Locator::XPath("//h1[.='Mail relay']")).await?;
+        let page = b.source().await?;
+        assert!(page.contains("mailq") && page.contains("Call the data centre"), "{page}");
+        assert!(page.contains("revision 3"), "{page}");
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    if result.is_err() {
+        snap(&b, "wiki-conflict").await;
+    }
+    a.close().await.ok();
+    b.close().await.ok();
+    result.unwrap();
+}

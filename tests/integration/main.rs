@@ -30,3 +30,4 @@ mod ticket_search;
 mod tickets;
 mod tokens;
 mod web_shell;
+mod wiki;

@@ -80,13 +80,25 @@ async fn the_openapi_document_matches_what_the_server_answers() {
         None,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
+    let (s, page) = call(
+        &app,
+        &token,
+        Method::PUT,
+        "/api/v1/wiki/docs/check",
+        Some(json!({"title": "Doc check", "body": "b"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{page}");
     for (m, p) in &ops {
         let path = if p.contains("/overrides/{id}") {
             p.replace("{id}", &override_id)
         } else {
             p.replace("{id}", &id)
         };
-        let path = path.replace("{name}", "noc").replace("{code}", "DOCCHECK");
+        let path = path
+            .replace("{name}", "noc")
+            .replace("{code}", "DOCCHECK")
+            .replace("{path}", "docs/check");
         let method = Method::from_bytes(m.as_bytes()).unwrap();
         let body = if m == "GET" { None } else { Some(json!({})) };
         let (s, _) = call(&app, &token, method, &path, body).await;
@@ -130,7 +142,15 @@ async fn the_openapi_document_matches_what_the_server_answers() {
     assert_eq!(keys(&err), props(&doc, "ErrorInfo"), "ErrorInfo");
     let (_, hits) = call(&app, &token, Method::GET, "/api/v1/search?q=doc", None).await;
     assert_eq!(keys(&hits), props(&doc, "Results"));
-    assert_eq!(keys(&hits["items"][0]), props(&doc, "Hit"));
+    // A hit carries the fields of its kind (a ticket's id and status, a page's path).
+    assert!(
+        keys(&hits["items"][0]).is_subset(&props(&doc, "Hit")),
+        "{hits}"
+    );
+    assert!(
+        keys(&hits["wiki"][0]).is_subset(&props(&doc, "Hit")),
+        "{hits}"
+    );
     // What the documented request bodies accept is what the server accepts.
     assert_eq!(
         props(&doc, "CreateBody"),

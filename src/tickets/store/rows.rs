@@ -444,3 +444,19 @@ pub(crate) async fn mark_merged(
     .map(|_| ())?);
     Ok(())
 }
+
+/// The latest tickets whose runbook is `runbook` (a wiki path), newest first.
+pub(crate) async fn with_runbook(
+    tx: &mut Tx,
+    runbook: &str,
+    limit: i64,
+) -> Result<Vec<(i64, String, String, Ts)>, StoreError> {
+    Ok(on_tx!(tx, |c| sqlx::query_as(
+        "SELECT id, subject, status, created_at FROM tickets \
+         WHERE runbook = $1 AND merged_into IS NULL ORDER BY created_at DESC LIMIT $2"
+    )
+    .bind(runbook)
+    .bind(limit)
+    .fetch_all(c)
+    .await?))
+}
