@@ -11,7 +11,9 @@
 //! references, inline code, bullet and task lists, a table and a fenced code block, until it
 //! is `--kib` KiB. Each row runs its operation `--n` times on one thread and reports the
 //! percentiles of one call. The diff rows compare the page with a revision that edits five
-//! lines, inserts two and deletes one. A Markdown section for BENCHMARKS.md goes to stdout.
+//! lines, inserts two and deletes one. A second render row wraps the page in a raw `<div>`,
+//! so that all of it goes through the HTML sanitiser (blocks without raw HTML do not need
+//! to). A Markdown section for BENCHMARKS.md goes to stdout.
 
 // Shared with the tickets bench, which uses all of it.
 #[allow(dead_code)]
@@ -270,6 +272,10 @@ fn run() -> Result<(), String> {
     let mut rows = Vec::new();
     let t = time(n, || render(&page, &staff));
     rows.push(("render (Markdown → sanitised HTML)", "< 5 ms", Some(5.0), t));
+    // The worst case: raw HTML around everything, so the whole page goes through ammonia.
+    let wrapped = format!("<div>\n\n{page}\n\n</div>\n");
+    let t = time(n, || render(&wrapped, &staff));
+    rows.push(("render, whole page inside raw `<div>`", "", None, t));
     rows.push((
         "wiki_links (on save)",
         "",
