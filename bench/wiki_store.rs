@@ -58,12 +58,13 @@ pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 /// Search texts: (text, what it is). The rare marker is in 5 pages (none in tickets), the
 /// medium one is a site name (the page's own sites; also in ticket subjects), the common one is
 /// a vocabulary word (most pages, many ticket notes), the 2-letter ones take the LIKE path.
-const TERMS: [(&str, &str); 5] = [
+const TERMS: [(&str, &str); 6] = [
     ("zebrafish", "rare (marker in 5 pages)"),
     ("Prague", "medium (site name)"),
     ("interface", "common (vocabulary word)"),
     ("L2", "2 letters, ~10% of pages (LIKE path)"),
     ("IP", "2 letters, common (LIKE path)"),
+    ("Zq", "2 letters, in no page (LIKE path, worst case)"),
 ];
 const LIMIT: i64 = 20;
 const WARM_RUNS: usize = 3;
@@ -91,11 +92,12 @@ struct Args {
     /// Skip the load: copy the database `--keep` left in this folder and measure on the copy.
     reuse: Option<PathBuf>,
     search: bool,
+    stale_fts_stats: bool,
 }
 
 const USAGE: &str = "usage: cargo bench --bench wiki_store -- [--pages 10000] [--tickets 1000000] \
                      [--runs 50] [--saves 1000] [--creates 200] [--pg URL] [--no-sqlite] [--out FILE] \
-                     [--keep DIR | --reuse DIR] [--no-search]";
+                     [--keep DIR | --reuse DIR] [--no-search] [--stale-fts-stats]";
 
 fn parse_count(s: &str) -> Result<i64, String> {
     let s = s.trim().to_ascii_lowercase();
@@ -126,6 +128,7 @@ impl Args {
             keep: None,
             reuse: None,
             search: true,
+            stale_fts_stats: false,
         };
         while let Some(arg) = it.next() {
             let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value\n{USAGE}"));
@@ -143,6 +146,7 @@ impl Args {
                 "--keep" => a.keep = Some(PathBuf::from(value("--keep")?)),
                 "--reuse" => a.reuse = Some(PathBuf::from(value("--reuse")?)),
                 "--no-search" => a.search = false,
+                "--stale-fts-stats" => a.stale_fts_stats = true,
                 "-h" | "--help" => return Err(USAGE.into()),
                 other => return Err(format!("unknown argument \"{other}\"\n{USAGE}")),
             }
@@ -171,7 +175,7 @@ async fn run(args: Args) -> Res<()> {
     let _ = writeln!(
         md,
         "Measured {date} with `cargo bench --bench wiki_store -- --pages {} --tickets {} --runs {} \
-         --saves {} --creates {}{}{}`.\n",
+         --saves {} --creates {}{}{}{}{}`.\n",
         args.pages,
         args.tickets,
         args.runs,
@@ -179,6 +183,16 @@ async fn run(args: Args) -> Res<()> {
         args.creates,
         if args.pg.is_some() { " --pg URL" } else { "" },
         if args.sqlite { "" } else { " --no-sqlite" },
+        if args.stale_fts_stats {
+            " --stale-fts-stats"
+        } else {
+            ""
+        },
+        if args.reuse.is_some() {
+            " --reuse DIR (load figures not measured in this run)"
+        } else {
+            ""
+        },
     );
     let _ = writeln!(md, "Machine: {}.", sys::machine());
     let _ = writeln!(
@@ -285,6 +299,7 @@ async fn one(url: &str, args: &Args, dir: Option<&Path>) -> Res<Report> {
     if reused {
         db = Db::connect(&db_url, PoolOptions::default()).await?;
         pages = reuse(&db, &mut r).await?;
+        analyze_wiki(&db, args.stale_fts_stats).await?;
         eprintln!("   reused {} pages", pages.len());
     } else {
         // Tickets (migrates the database first).
@@ -296,8 +311,11 @@ async fn one(url: &str, args: &Args, dir: Option<&Path>) -> Res<Report> {
             r.ticket_load.index_secs,
             r.ticket_load.analyze_secs
         );
+        if dir.is_some() && !args.stale_fts_stats {
+            forget_fts_stats(url).await?;
+        }
         db = Db::connect(&db_url, PoolOptions::default()).await?;
-        pages = load_wiki(&db, args.pages, now_us, &mut r).await?;
+        pages = load_wiki(&db, args.pages, now_us, args.stale_fts_stats, &mut r).await?;
         eprintln!(
             "   {} wiki pages ({:.0} MiB of Markdown) loaded in {:.1} s, analyzed in {:.1} s",
             pages.len(),
@@ -979,7 +997,13 @@ fn values(rows: usize, cols: usize) -> String {
 /// P pages through direct SQL in transactions of PAGES_PER_TX pages: the rows (the FTS5
 /// triggers index them on SQLite; PostgreSQL's trigram GIN indexes are kept by the INSERT),
 /// one revision each, and the links.
-async fn load_wiki(db: &Db, n: i64, now_us: i64, r: &mut Report) -> Res<Vec<PageMeta>> {
+async fn load_wiki(
+    db: &Db,
+    n: i64,
+    now_us: i64,
+    stale_fts_stats: bool,
+    r: &mut Report,
+) -> Res<Vec<PageMeta>> {
     let t0 = Instant::now();
     let mut g = WikiGen::new(n, 0x5717_1c0d);
     // Sizes: uniform over 2–20 KB (the 200 creates of the save phase use their own stream).
@@ -1072,13 +1096,7 @@ async fn load_wiki(db: &Db, n: i64, now_us: i64, r: &mut Report) -> Res<Vec<Page
     let t1 = Instant::now();
     match db {
         Db::Sqlite(p) => {
-            let mut tx = db.begin().await?;
-            opsdesk::on_tx!(&mut tx, |c| {
-                sqlx::raw_sql("ANALYZE wiki_pages; ANALYZE wiki_revisions; ANALYZE wiki_links")
-                    .execute(c)
-                    .await?;
-            });
-            tx.commit().await?;
+            analyze_wiki(db, stale_fts_stats).await?;
             let mut w = p.write_conn().await?;
             sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(&mut *w)
@@ -1098,6 +1116,58 @@ async fn load_wiki(db: &Db, n: i64, now_us: i64, r: &mut Report) -> Res<Vec<Page
     }
     r.wiki_analyze_secs = t1.elapsed().as_secs_f64();
     Ok(meta)
+}
+
+/// Drops what the tickets loader's ANALYZE recorded of the (then nearly empty) FTS5 shadow
+/// tables of `wiki_fts`, before the app's connections open and load the statistics: with
+/// `wiki_fts_data` at 2 rows the planner scans that whole table for FTS5's
+/// `DELETE … WHERE id>=? AND id<=?`, which each merge step of the index runs, and the load
+/// slows down as the index grows. Without a statistic it takes the rowid range.
+async fn forget_fts_stats(url: &str) -> Res<()> {
+    use sqlx::Connection;
+    let mut c = sqlx::SqliteConnection::connect(url).await?;
+    let has_stats: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1')",
+    )
+    .fetch_one(&mut c)
+    .await?;
+    if has_stats {
+        sqlx::query("DELETE FROM sqlite_stat1 WHERE tbl LIKE 'wiki_fts%'")
+            .execute(&mut c)
+            .await?;
+    }
+    c.close().await?;
+    Ok(())
+}
+
+/// ANALYZE of the wiki's tables and, unless `stale`, of the FTS5 shadow tables of `wiki_fts`
+/// too. The tickets loader analyzed the whole database before the wiki was loaded, when
+/// `wiki_fts_data` held 2 rows; with that statistic left in place the planner scans the whole
+/// of `wiki_fts_data` for FTS5's own `DELETE … WHERE id>=? AND id<=?` (see the plans), which
+/// every merge step of the index runs (`--stale-fts-stats` keeps it, to show the effect).
+async fn analyze_wiki(db: &Db, stale: bool) -> Res<()> {
+    let Db::Sqlite(p) = db else {
+        return Ok(());
+    };
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'wiki%' \
+         AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name",
+    )
+    .fetch_all(&**p)
+    .await?;
+    let mut tx = db.begin().await?;
+    for t in tables {
+        if stale && t.starts_with("wiki_fts") {
+            continue;
+        }
+        opsdesk::on_tx!(&mut tx, |c| {
+            sqlx::raw_sql(AssertSqlSafe(format!("ANALYZE \"{t}\"")))
+                .execute(c)
+                .await?;
+        });
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The pages of a database loaded earlier (`--reuse`), and what the report says of them.
@@ -1431,6 +1501,35 @@ async fn wiki_plan(db: &Db, term: &str) -> Res<String> {
 
 async fn explain_all(db: &Db, now: Timestamp) -> Res<String> {
     let mut out = String::new();
+    if let Db::Sqlite(p) = db {
+        // On the write connection: the one whose statistics FTS5's statements are planned with.
+        let plan: Vec<(i64, i64, i64, String)> = {
+            let mut w = p.write_conn().await?;
+            sqlx::query_as("EXPLAIN QUERY PLAN DELETE FROM wiki_fts_data WHERE id>=$1 AND id<=$2")
+                .bind(0i64)
+                .bind(0i64)
+                .fetch_all(&mut *w)
+                .await?
+        };
+        let stat: Option<String> =
+            sqlx::query_scalar("SELECT stat FROM sqlite_stat1 WHERE tbl = 'wiki_fts_data'")
+                .fetch_optional(&**p)
+                .await?;
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM wiki_fts_data")
+            .fetch_one(&**p)
+            .await?;
+        let _ = writeln!(
+            out,
+            "FTS5's own statement that drops the pages a merge step consumed, \
+             `DELETE FROM wiki_fts_data WHERE id>=? AND id<=?`, planned on the write \
+             connection (sqlite_stat1 says {} rows; the table holds {rows}):\n\n```",
+            stat.as_deref().unwrap_or("nothing of")
+        );
+        for (_, _, _, d) in plan {
+            let _ = writeln!(out, "{d}");
+        }
+        out.push_str("```\n\n");
+    }
     for (term, _) in TERMS {
         let _ = writeln!(out, "`wiki::search` for `{term}`:\n\n```");
         match wiki_plan(db, term).await {
@@ -1643,7 +1742,10 @@ pages and `#ticket` references; each page names one or two of the 16 sites; 20% 
 written with direct SQL through the app's `Db` write transaction, {per_tx} pages per \
 transaction, with one `wiki_revisions` row each and the `wiki_links` the app's link parser \
 finds; on SQLite the FTS5 triggers of migration 0015 index the rows as they go in; then \
-ANALYZE of the wiki tables. Saves: {warm} warm-up edits, then {saves} edits of pages of 9–11 KB \
+ANALYZE of the wiki tables and of the FTS5 shadow tables of `wiki_fts` (the tickets loader's \
+ANALYZE ran before the wiki was loaded, when `wiki_fts_data` held 2 rows: that statistic is \
+deleted before the app's connections open; `--stale-fts-stats` leaves it in place). \
+Saves: {warm} warm-up edits, then {saves} edits of pages of 9–11 KB \
 (in a random order; each page is read first, untimed, and saved with base_revision = its \
 current revision after one prose line is rewritten and one bullet appended), with {creates} \
 creates of new 9–11 KB pages spread among them; each save is timed from `db.begin()` through \
