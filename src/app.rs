@@ -73,6 +73,7 @@ impl App {
         let registry = Registry::default()
             .with(PurgeHandler {
                 login_window: config.auth.login_window,
+                config: config.clone(),
             })
             .with(crate::mail::MailHandler {
                 config: config.clone(),

@@ -1,5 +1,7 @@
 //! Opsdesk: tickets, mail, SLA clocks, alerts and a wiki for ISP and hosting operations.
 
+/// Monitoring alerts (Alertmanager, Nagios, Events API) become incident tickets.
+pub mod alerts;
 /// Builds the app from a config and a bound listener; runs it until shutdown.
 pub mod app;
 /// Accounts, passwords, sessions, API tokens and login throttling.

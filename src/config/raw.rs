@@ -314,4 +314,28 @@ pub struct RawAlertSource {
     #[serde(default)]
     pub auto_resolve: bool,
     pub storm: Option<RawStorm>,
+    /// A re-fire this soon after a resolve reopens the same ticket and marks the alert flapping.
+    #[serde(default = "default_flap_window")]
+    pub flap_window: String,
+    /// The same bytes from the source again within this are a webhook retry: they change
+    /// nothing. Keep it below the source's repeat interval, so reminders still count.
+    #[serde(default = "default_redelivery_window")]
+    pub redelivery_window: String,
+    /// How long raw deliveries are kept for audit.
+    #[serde(default = "default_payload_retention")]
+    pub retention: String,
+    /// Alertmanager's API for silences; by default the `externalURL` its webhooks carry.
+    pub api_url: Option<String>,
+}
+
+fn default_flap_window() -> String {
+    "15m".into()
+}
+
+fn default_redelivery_window() -> String {
+    "5m".into()
+}
+
+fn default_payload_retention() -> String {
+    "30d".into()
 }

@@ -305,6 +305,18 @@ pub(super) fn check_alert_source(
         }
         ck.duration(&format!("{k}.storm.window"), &s.window);
     }
+    ck.duration(&format!("{k}.flap_window"), &a.flap_window);
+    ck.duration(&format!("{k}.retention"), &a.retention);
+    ck.duration(&format!("{k}.redelivery_window"), &a.redelivery_window);
+    if let Some(u) = &a.api_url {
+        match url::Url::parse(u) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => ck.bad(
+                format!("{k}.api_url"),
+                format!("\"{u}\" is not an http(s) URL"),
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

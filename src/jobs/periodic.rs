@@ -13,10 +13,13 @@ use crate::db::Db;
 pub const PURGE: &str = "maintenance.purge";
 const SLOT_SECS: i64 = 600;
 
-/// Removes expired sessions, old login failures, and finished jobs older than a week.
+/// Removes expired sessions, old login failures, finished jobs older than a week, and raw
+/// alert deliveries past their source's retention.
 pub struct PurgeHandler {
     /// Failures older than this no longer count for throttling.
     pub login_window: Duration,
+    /// For each alert source's retention of raw deliveries.
+    pub config: std::sync::Arc<crate::config::Config>,
 }
 
 impl JobHandler for PurgeHandler {
@@ -43,7 +46,10 @@ impl JobHandler for PurgeHandler {
                 .unwrap_or(now);
             let jobs = super::purge_done(&mut tx, week_ago).await.map_err(retry)?;
             tx.commit().await.map_err(retry)?;
-            tracing::info!(sessions, failures, jobs, "purged expired rows");
+            let payloads = crate::alerts::purge_payloads(&ctx.db, &self.config, now, 50_000)
+                .await
+                .map_err(retry)?;
+            tracing::info!(sessions, failures, jobs, payloads, "purged expired rows");
             Ok(())
         })
     }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod attachments;
 mod change;
 mod create;
+mod external;
 mod links;
 pub mod model;
 pub(crate) mod pages;
@@ -22,8 +23,10 @@ use jiff::Timestamp;
 
 pub use change::{Patch, update};
 pub use create::{NewTicket, TicketCustomer, create};
+pub use external::{Brief, brief, person_involved, record_alert};
 pub use links::{link, merge, unlink};
 pub use model::{LinkKind, Priority, Source, Status, WatcherRole};
+pub use render::markdown as render_markdown;
 pub use reply::{Reply, ReplyKind, record_bounce, reply};
 pub use view::{HistoryEntry, SlaView, Ticket, history, load, public_history};
 

@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::customers::routes::routes())
         .merge(crate::portal::routes())
         .merge(crate::wiki::routes::routes())
+        .merge(crate::alerts::routes::routes())
         .fallback(errors::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn_with_state(state.clone(), visitor::load));

@@ -18,7 +18,7 @@ use crate::state::AppState;
         `Authorization: Bearer TOKEN` (a token of scope `api`) or a browser session (then send \
         `X-CSRF-Token` on writes). Errors are `{\"error\", \"detail\"}`; times are RFC 3339 UTC."),
     modifiers(&Bearer),
-    tags((name = "tickets"), (name = "search"), (name = "mail"), (name = "auth"))
+    tags((name = "tickets"), (name = "search"), (name = "mail"), (name = "auth"), (name = "alerts"))
 )]
 struct ApiDoc;
 
@@ -50,6 +50,7 @@ pub fn api() -> (axum::Router<AppState>, Document) {
         .merge(crate::sla::api::api())
         .merge(crate::customers::api::api())
         .merge(crate::wiki::api::api())
+        .merge(crate::alerts::api::api())
         .split_for_parts()
 }
 

@@ -21,6 +21,8 @@ pub struct Visitor {
     pub session: Option<Session>,
     pub user: Option<User>,
     pub token: Option<ApiToken>,
+    /// The bearer was the token of this `[[alert_source]]` (configured, not issued).
+    pub alert_source: Option<String>,
 }
 
 pub async fn load(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -55,6 +57,7 @@ async fn visitor(
         session: None,
         user: None,
         token: None,
+        alert_source: None,
     };
 
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
@@ -67,6 +70,11 @@ async fn visitor(
             })
             .map(str::trim)
             .ok_or(AppError::Unauthorized)?;
+        // A monitoring source's own token (from the config) needs no database round trip.
+        if let Some(source) = crate::alerts::source_of_token(&st.config, presented) {
+            v.alert_source = Some(source);
+            return Ok(v);
+        }
         // A wrong token is refused outright rather than silently treated as anonymous.
         let token = tokens::verify(&st.db, presented, now)
             .await?

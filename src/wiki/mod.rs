@@ -157,6 +157,19 @@ pub async fn get(tx: &mut Tx, path: &str) -> Result<Option<Found>, WikiError> {
     Ok(store::redirect(tx, path).await?.map(Found::Moved))
 }
 
+/// The runbook page for an alert called `alert_name` (CONTRACT §7: `runbooks/<name>`), when
+/// a live page is there (following a rename); the path to link.
+pub async fn runbook_for(tx: &mut Tx, alert_name: &str) -> Result<Option<String>, WikiError> {
+    let Some(path) = path::runbook_path(alert_name) else {
+        return Ok(None);
+    };
+    match live(tx, &path).await {
+        Ok((_, page)) => Ok(Some(page.path)),
+        Err(WikiError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The live page at `path`, following one rename; `NotFound` for deleted or missing pages.
 pub async fn live(tx: &mut Tx, path: &str) -> Result<(i64, Page), WikiError> {
     let found = match store::by_path(tx, path).await? {

@@ -7,6 +7,8 @@
 mod helpers;
 
 mod accounts;
+mod alerts;
+mod am_rig;
 mod browser;
 mod config;
 mod directory_login;

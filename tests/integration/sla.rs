@@ -32,16 +32,16 @@ rotation = ["alice", "bob", "dave"]
 "#;
 
 /// A clock file every node of a test reads.
-struct TimeFile(PathBuf);
+pub struct TimeFile(pub PathBuf);
 
 impl TimeFile {
-    fn new(dir: &Path, at: &str) -> TimeFile {
+    pub fn new(dir: &Path, at: &str) -> TimeFile {
         let f = TimeFile(dir.join("now"));
         f.set(at);
         f
     }
 
-    fn set(&self, at: &str) {
+    pub fn set(&self, at: &str) {
         // Written whole, then renamed, so a reader never sees half an instant.
         let tmp = self.0.with_extension("tmp");
         std::fs::write(&tmp, at).unwrap();

@@ -195,3 +195,17 @@ pub(crate) async fn move_all(tx: &mut Tx, from: i64, into: i64) -> Result<(), St
     .map(|_| ())?);
     Ok(())
 }
+
+/// Whether staff have written to the requestors on ticket `id` (a person answered it).
+pub(crate) async fn answered_by_staff(tx: &mut Tx, ticket_id: i64) -> Result<bool, StoreError> {
+    let found: Option<i64> = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "SELECT id FROM ticket_transactions \
+             WHERE ticket_id = $1 AND kind = 'correspond' AND field = 'staff' LIMIT 1",
+        )
+        .bind(ticket_id)
+        .fetch_optional(c)
+        .await?
+    });
+    Ok(found.is_some())
+}
