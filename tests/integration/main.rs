@@ -7,6 +7,7 @@
 mod helpers;
 
 mod accounts;
+mod alertmanager;
 mod alerts;
 mod am_rig;
 mod browser;
