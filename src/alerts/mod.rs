@@ -19,6 +19,7 @@ use jiff::Timestamp;
 
 pub use apply::Outcome;
 pub use deliver::{Delivery, Receipt, purge_payloads, receive};
+pub use incident::subject as incident_subject;
 
 pub use source::{Kind, Source, SourceError};
 

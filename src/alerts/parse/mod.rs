@@ -162,4 +162,50 @@ mod tests {
         assert_eq!(clip("äöü", 2), "äö");
         assert_eq!(one_line(" a\u{0}b\r\nc "), "a b  c");
     }
+
+    /// What every parser promises apply(): an identity, a one-line name, a lower-case host.
+    fn sound(p: &Parsed) {
+        assert_eq!(p.events.len(), p.dedup_keys.len());
+        for e in &p.events {
+            assert!(!e.identity.is_empty());
+            assert!(!e.name.trim().is_empty() && !e.name.contains('\n'));
+            assert!(e.name.chars().count() <= MAX_NAME);
+            if let Some(h) = &e.host {
+                assert!(!h.is_empty() && *h == h.to_ascii_lowercase());
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_bytes_make_a_parser_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            for p in [
+                alertmanager::parse(&body),
+                nagios::parse(&body, None),
+                nagios::parse(&body, Some("application/json")),
+                events::parse(&body),
+            ].into_iter().flatten() {
+                sound(&p);
+            }
+        }
+
+        #[test]
+        fn any_label_text_makes_a_sound_alert(
+            name in "\\PC{0,300}",
+            instance in "\\PC{0,80}",
+            status in proptest::sample::select(vec!["firing", "resolved"]),
+        ) {
+            let body = serde_json::json!({"alerts": [{"status": status,
+                "labels": {"alertname": name, "instance": instance}}]});
+            let p = alertmanager::parse(body.to_string().as_bytes()).unwrap();
+            sound(&p);
+            let form = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([("NOTIFICATIONTYPE", "PROBLEM"), ("HOSTNAME", instance.as_str()),
+                               ("SERVICEDESC", name.as_str())])
+                .finish();
+            if let Ok(p) = nagios::parse(form.as_bytes(), None) {
+                sound(&p);
+            }
+        }
+    }
 }
