@@ -236,24 +236,24 @@ pub async fn list(tx: &mut Tx, f: &Filter) -> Result<(i64, Vec<AlertView>), Stor
     store::list(tx, f).await
 }
 
-/// The alerts on ticket `id` (its own, or a storm's members; the 200 seen last), for the
-/// ticket page.
+/// The alerts on ticket `id` (its own, or a storm's members; the 200 seen last) and how
+/// many there are, for the ticket page.
 pub async fn on_ticket(
     tx: &mut Tx,
     config: &crate::config::Config,
     id: i64,
-) -> Result<Vec<AlertView>, StoreError> {
+) -> Result<(i64, Vec<AlertView>), StoreError> {
     let f = Filter {
         ticket: Some(id),
         limit: 200,
         ..Filter::default()
     };
-    let mut alerts = store::list(tx, &f).await?.1;
+    let (total, mut alerts) = store::list(tx, &f).await?;
     for a in &mut alerts {
         a.silenceable = matches!(
             Source::named(config, &a.source),
             Some(Ok(s)) if s.kind == Kind::Alertmanager
         );
     }
-    Ok(alerts)
+    Ok((total, alerts))
 }

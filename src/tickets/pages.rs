@@ -208,6 +208,13 @@ fn summary(e: &HistoryEntry) -> String {
         "link_del" => format!("Link removed: {f} #{new}"),
         "merge" => format!("Ticket #{new} merged into this one"),
         "time" => format!("{} minutes worked", e.time_taken),
+        "alert" => match f {
+            "state" => format!("Monitoring: alert {old} → {new}"),
+            "severity" => format!("Monitoring: severity {old} → {new}"),
+            "storm" => "Monitoring: the alert storm is over".into(),
+            "note" => "Monitoring note".into(),
+            _ => "Monitoring".into(),
+        },
         other => other.to_owned(),
     }
 }

@@ -35,6 +35,7 @@ struct ShowPage {
     badge: Option<pages::Badge>,
     explain: Option<crate::sla::explain::Explain>,
     alerts: Vec<crate::alerts::AlertView>,
+    alerts_total: i64,
     silence_choices: &'static [(&'static str, &'static str)],
 }
 
@@ -105,13 +106,14 @@ async fn show(
     let files = super::attachments::list(&mut tx, id).await?;
     let now = st.clock.now();
     let explain = super::sla::explain(&mut tx, &st.config, id, now).await?;
-    let alerts = crate::alerts::on_ticket(&mut tx, &st.config, id).await?;
+    let (alerts_total, alerts) = crate::alerts::on_ticket(&mut tx, &st.config, id).await?;
     tx.commit().await?;
     let t = t.as_of(now);
     Ok(ShowPage {
         badge: pages::badge(&t, now),
         explain,
         alerts,
+        alerts_total,
         silence_choices: &crate::alerts::silence::CHOICES,
         timeline: pages::timeline(history, files),
         staff: staff_names(&st).await?,
