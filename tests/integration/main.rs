@@ -21,6 +21,7 @@ mod mail_corpus;
 mod mail_imap;
 mod mail_intake;
 mod mail_out;
+mod nagios;
 mod oncall;
 mod openapi;
 mod portal;

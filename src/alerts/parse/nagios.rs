@@ -13,13 +13,17 @@ use crate::alerts::{Action, AlertEvent};
 /// Most fields kept from one notification (a command line names a dozen or two).
 const MAX_FIELDS: usize = 100;
 
-/// Fields that are texts, not labels: shown as the summary and description.
-const TEXTS: [&str; 5] = [
+/// Fields that are not labels of the alert: its texts (summary and description) and what
+/// belongs to one notification only (its type, time and author).
+const NOT_LABELS: [&str; 8] = [
     "SERVICEOUTPUT",
     "LONGSERVICEOUTPUT",
     "HOSTOUTPUT",
     "LONGHOSTOUTPUT",
     "NOTIFICATIONCOMMENT",
+    "NOTIFICATIONTYPE",
+    "NOTIFICATIONAUTHOR",
+    "LONGDATETIME",
 ];
 
 pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<Parsed, PayloadError> {
@@ -63,8 +67,10 @@ pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<Parsed, PayloadE
         "ACKNOWLEDGEMENT" => Action::Acknowledge,
         _ => Action::Note,
     };
-    // A problem notification carries the problem's id in *PROBLEMID (LAST* is the one before);
-    // a recovery has *PROBLEMID 0 and the id of the problem it ends in LAST*.
+    // A problem notification carries the problem's id in *PROBLEMID (LAST* is the one
+    // before). A recovery names the problem it ends: Nagios 4.4 still in *PROBLEMID (LAST* 0,
+    // seen from the real daemon in tests/integration/nagios.rs), the macro documentation and
+    // older versions in LAST* with *PROBLEMID 0. Both are read.
     fn id(v: Option<&str>) -> Option<&str> {
         v.filter(|s| s.parse::<u64>().is_ok_and(|n| n > 0))
     }
@@ -91,13 +97,14 @@ pub fn parse(body: &[u8], content_type: Option<&str>) -> Result<Parsed, PayloadE
     e.address = get("HOSTADDRESS").and_then(host_of);
     e.host = Some(host);
     e.occurrence = problem_id.map(str::to_owned);
-    e.description = long.map(|l| clip(l, MAX_TEXT));
+    // Nagios flattens multi-line output to a literal `\n`.
+    e.description = long.map(|l| clip(&l.replace("\\n", "\n"), MAX_TEXT));
     e.author = get("NOTIFICATIONAUTHOR").map(one_line);
     e.comment = get("NOTIFICATIONCOMMENT").map(|c| clip(c, MAX_TEXT));
     e.note = (action == Action::Note).then(|| kind.clone());
     e.labels = fields
         .iter()
-        .filter(|(k, v)| !TEXTS.contains(&k.as_str()) && !v.trim().is_empty())
+        .filter(|(k, v)| !NOT_LABELS.contains(&k.as_str()) && !v.trim().is_empty())
         .map(|(k, v)| (k.to_ascii_lowercase(), one_line(v)))
         .collect();
     Ok(Parsed {
@@ -205,6 +212,24 @@ mod tests {
         let r = &recovery.events[0];
         assert_eq!((r.identity.as_str(), r.action), ("4711", Action::Resolve));
         assert_eq!(r.severity, None);
+        // As Nagios 4.4 sends it: the id still in SERVICEPROBLEMID.
+        let recovery = parse(
+            &form(&[
+                ("NOTIFICATIONTYPE", "RECOVERY"),
+                ("HOSTNAME", "web1"),
+                ("SERVICEDESC", "HTTP"),
+                ("SERVICESTATE", "OK"),
+                ("SERVICEPROBLEMID", "4711"),
+                ("LASTSERVICEPROBLEMID", "0"),
+                ("LONGSERVICEOUTPUT", "line one\\nline two"),
+            ]),
+            None,
+        )
+        .unwrap();
+        let r = &recovery.events[0];
+        assert_eq!(r.identity, "4711");
+        assert_eq!(r.description.as_deref(), Some("line one\nline two"));
+        assert!(!r.labels.contains_key("notificationtype"));
     }
 
     #[test]
