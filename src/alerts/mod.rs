@@ -11,7 +11,7 @@ pub mod parse;
 pub mod routes;
 pub mod silence;
 mod source;
-mod store;
+pub(crate) mod store;
 
 use std::collections::BTreeMap;
 
@@ -22,6 +22,7 @@ pub use deliver::{Delivery, Receipt, purge_payloads, receive};
 pub use incident::subject as incident_subject;
 
 pub use source::{Kind, Source, SourceError};
+pub use store::PayloadRow;
 
 use crate::db::{StoreError, Tx};
 use crate::tickets::TicketError;
@@ -234,6 +235,21 @@ pub struct Filter {
 /// Alerts matching `f`, most recently seen first, and how many match in all.
 pub async fn list(tx: &mut Tx, f: &Filter) -> Result<(i64, Vec<AlertView>), StoreError> {
     store::list(tx, f).await
+}
+
+/// The latest kept deliveries (newest first), only those with `outcome` when given: what
+/// monitoring sent, and why a refused one was refused.
+pub async fn deliveries(
+    tx: &mut Tx,
+    outcome: Option<&str>,
+    limit: i64,
+) -> Result<Vec<store::PayloadRow>, StoreError> {
+    store::payloads(tx, outcome, limit).await
+}
+
+/// The bytes of kept delivery `id`.
+pub async fn delivery_body(tx: &mut Tx, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+    store::payload_body(tx, id).await
 }
 
 /// The alerts on ticket `id` (its own, or a storm's members; the 200 seen last) and how

@@ -3,6 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -13,13 +14,15 @@ use super::{AlertView, Filter};
 use crate::auth::sessions::FlashKind;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
-use crate::web::extract::Staff;
+use crate::web::extract::{Admin, Staff};
 use crate::web::page::{Page, flash};
 use crate::web::visitor::Visitor;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/alerts", get(index))
+        .route("/alerts/deliveries", get(deliveries))
+        .route("/alerts/deliveries/{id}/raw", get(raw))
         .route("/tickets/{id}/alerts/{alert}/silence", post(silence_one))
 }
 
@@ -91,6 +94,52 @@ async fn index(
             .collect(),
         customer,
     })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "alerts/deliveries.html")]
+struct DeliveriesPage {
+    page: Page,
+    deliveries: Vec<super::PayloadRow>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DeliveriesQuery {
+    outcome: Option<String>,
+}
+
+/// The latest 200 deliveries (admins: raw payloads may carry what monitoring knows).
+async fn deliveries(
+    State(st): State<AppState>,
+    v: Visitor,
+    Admin(_): Admin,
+    Query(q): Query<DeliveriesQuery>,
+) -> Result<DeliveriesPage> {
+    let outcome = q.outcome.filter(|o| !o.is_empty());
+    let mut tx = st.db.begin_read().await?;
+    let deliveries = super::deliveries(&mut tx, outcome.as_deref(), 200).await?;
+    tx.commit().await?;
+    Ok(DeliveriesPage {
+        page: Page::new(&st, &v, "Alert deliveries").await,
+        deliveries,
+    })
+}
+
+/// One delivery's bytes, as a download (never rendered: it is whatever was posted).
+async fn raw(State(st): State<AppState>, Admin(_): Admin, Path(id): Path<i64>) -> Result<Response> {
+    let mut tx = st.db.begin_read().await?;
+    let body = super::delivery_body(&mut tx, id).await?;
+    tx.commit().await?;
+    let body = body.ok_or(AppError::NotFound)?;
+    let disposition = format!("attachment; filename=\"alert-delivery-{id}.bin\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -555,3 +555,45 @@ pub(super) async fn list(tx: &mut Tx, f: &Filter) -> Result<(i64, Vec<AlertView>
     });
     Ok((total, rows.into_iter().map(AlertView::from).collect()))
 }
+
+/// One kept delivery, without its bytes.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PayloadRow {
+    pub id: i64,
+    pub source: String,
+    pub received_at: Ts,
+    pub content_type: String,
+    pub outcome: String,
+    pub error: Option<String>,
+    pub tickets: String,
+    pub size: i64,
+}
+
+/// The latest deliveries, newest first; only those with `outcome` when given.
+pub(super) async fn payloads(
+    tx: &mut Tx,
+    outcome: Option<&str>,
+    limit: i64,
+) -> Result<Vec<PayloadRow>, StoreError> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_as(
+            "SELECT id, source, received_at, content_type, outcome, error, tickets, \
+             CAST(LENGTH(body) AS BIGINT) AS size FROM alert_payloads \
+             WHERE ($1 IS NULL OR outcome = $1) ORDER BY id DESC LIMIT $2",
+        )
+        .bind(outcome)
+        .bind(limit)
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+/// The bytes of delivery `id`, as received.
+pub(super) async fn payload_body(tx: &mut Tx, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_scalar("SELECT body FROM alert_payloads WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await?
+    }))
+}

@@ -781,6 +781,25 @@ async fn malformed_payloads_are_refused_with_the_reason_and_nothing_half_applied
     // The first, valid alert of the second payload was not applied either.
     assert!(alerts(&app, &token, "?state=all").await.is_empty());
     assert_eq!(alert_tickets(&app, &token).await, 0);
+    // Each refused delivery is kept as it came, with its reason, for an admin.
+    app.login_admin().await;
+    let (s, page) = app.get_text("/alerts/deliveries?outcome=rejected").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(page.matches("download</a>").count(), 4, "{page}");
+    assert!(page.contains("alerts[1].status"), "{page}");
+    let id = page
+        .split("/alerts/deliveries/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_owned();
+    let r = app.get(&format!("/alerts/deliveries/{id}/raw")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        &r.bytes().await.unwrap()[..],
+        cases[3].1,
+        "the newest, byte for byte"
+    );
 }
 
 #[tokio::test]
