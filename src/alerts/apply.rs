@@ -39,6 +39,7 @@ pub(super) async fn apply(
         now,
         actor: &actor,
         storm,
+        storm_seen: None,
     };
     let mut out = Outcome::default();
     let mut seen = HashSet::new();
@@ -59,6 +60,9 @@ struct Run<'a> {
     actor: &'a str,
     /// The source's storm while one is on.
     storm: Option<i64>,
+    /// That storm as this delivery last saw it, and the priority its ticket has at least:
+    /// a 1,000-alert webhook joins it 1,000 times without re-reading either.
+    storm_seen: Option<(StormRow, i64)>,
 }
 
 /// A refused ticket change (a dependency still open, a status the lifecycle forbids) is
@@ -153,6 +157,13 @@ impl Run<'_> {
     }
 
     async fn fire(&mut self, tx: &mut Tx, e: &AlertEvent) -> Result<Option<i64>, AlertError> {
+        // Most fires are repeats: one statement settles them.
+        let sev = e.severity.as_deref();
+        if let Some(t) =
+            store::repeat_firing(tx, &self.src.name, &e.identity, sev, self.now).await?
+        {
+            return Ok(Some(t));
+        }
         let row = store::get(tx, &self.src.name, &e.identity).await?;
         match row {
             Some(r) if r.state() != State::Resolved => self.repeat(tx, e, r).await,
@@ -214,19 +225,21 @@ impl Run<'_> {
         e: &AlertEvent,
         mut r: AlertRow,
     ) -> Result<Option<i64>, AlertError> {
+        let changed = e.severity.is_some() && e.severity != r.severity;
+        // The common case, and the one storms of repeats are made of: two columns move.
+        // Tickets are never removed (only marked deleted), so the ticket is there to name.
+        if let (Some(t), false) = (r.ticket_id, changed) {
+            store::repeat(tx, r.id, self.now).await?;
+            return Ok(Some(t));
+        }
         let brief = match r.ticket_id {
             Some(t) => tickets::brief(tx, t).await?,
             None => None,
         };
         let Some(b) = brief else {
-            // Its ticket is gone (or never was): the alert opens one.
+            // It never had a ticket: the alert opens one.
             return self.open(tx, e, Some(r)).await;
         };
-        let changed = e.severity.is_some() && e.severity != r.severity;
-        if !changed {
-            store::repeat(tx, r.id, self.now).await?;
-            return Ok(Some(b.id));
-        }
         tickets::record_alert(
             tx,
             self.ctx(),
@@ -331,14 +344,26 @@ impl Run<'_> {
         let customer = self.customer(tx, e).await?;
         r.customer_id = customer.as_ref().map(|c| c.id);
         if let Some(storm) = self.storm_for(tx, e).await? {
-            r.ticket_id = Some(storm.ticket_id);
+            let parent = storm.ticket_id;
+            r.ticket_id = Some(parent);
             r.storm_id = Some(storm.id);
             store::storm_joined(tx, storm.id, self.now).await?;
             self.write(tx, &mut r).await?;
-            if let Some(b) = tickets::brief(tx, storm.ticket_id).await? {
+            let known = self.storm_seen.as_ref().map(|(_, p)| *p);
+            let wanted = self.src.priority_of(e.severity.as_deref());
+            let mut floor = known.unwrap_or(i64::MAX);
+            if let Some(p) = wanted
+                && p < floor
+                && let Some(b) = tickets::brief(tx, parent).await?
+            {
                 self.raise_priority(tx, &b, e).await?;
+                floor = p.min(b.priority);
             }
-            return Ok(Some(storm.ticket_id));
+            let mut seen = storm;
+            seen.last_alert_at = Ts(self.now);
+            seen.alerts += 1;
+            self.storm_seen = Some((seen, floor));
+            return Ok(Some(parent));
         }
         let runbook = match e.runbook_url() {
             Some(u) => Some(u.to_owned()),
@@ -390,7 +415,16 @@ impl Run<'_> {
             return Ok(None);
         };
         if let Some(id) = self.storm {
-            match store::storm(tx, id).await? {
+            let cached = self
+                .storm_seen
+                .as_ref()
+                .filter(|(s, _)| s.id == id)
+                .map(|(s, _)| s.clone());
+            let current = match cached {
+                Some(s) => Some(s),
+                None => store::storm(tx, id).await?,
+            };
+            match current {
                 Some(s)
                     if s.ended_at.is_none()
                         && self.now.duration_since(s.last_alert_at.0) <= window =>
@@ -426,6 +460,7 @@ impl Run<'_> {
         let id = store::insert_storm(tx, &self.src.name, t.id, self.now).await?;
         store::set_source_storm(tx, &self.src.name, Some(id)).await?;
         self.storm = Some(id);
+        self.storm_seen = None;
         tracing::warn!(source = %self.src.name, ticket_id = t.id, recent, "alert storm: new alerts join one ticket");
         Ok(store::storm(tx, id).await?)
     }
@@ -447,6 +482,7 @@ impl Run<'_> {
         store::end_storm(tx, s.id, ended).await?;
         store::set_source_storm(tx, &self.src.name, None).await?;
         self.storm = None;
+        self.storm_seen = None;
         let minutes = ended.duration_since(s.started_at.0).as_secs() / 60;
         tickets::record_alert(
             tx,

@@ -136,15 +136,22 @@ pub async fn receive(
 }
 
 /// Deletes raw deliveries older than their source's retention (30 days for sources no longer
-/// configured), at most `batch` per source per call. Answers how many went.
+/// configured), `batch` rows per transaction (so intake waits at most one batch for SQLite's
+/// writer) until caught up or `max` rows went. Answers how many went.
 pub async fn purge_payloads(
     db: &Db,
     config: &Config,
     now: Timestamp,
     batch: i64,
+    max: u64,
 ) -> Result<u64, StoreError> {
-    let mut tx = db.begin().await?;
-    let sources = store::payload_sources(&mut tx).await?;
+    let mut tx = db.begin_read().await?;
+    let mut sources = store::payload_sources(&mut tx).await?;
+    tx.commit().await?;
+    // A configured source whose deliveries were all refused has no lock row yet.
+    sources.extend(config.alert_sources.iter().map(|s| s.name.clone()));
+    sources.sort();
+    sources.dedup();
     let mut gone = 0;
     for name in sources {
         let keep = match Source::named(config, &name) {
@@ -152,8 +159,15 @@ pub async fn purge_payloads(
             _ => SignedDuration::from_hours(24 * 30),
         };
         let before = now.checked_sub(keep).unwrap_or(now);
-        gone += store::purge_payloads(&mut tx, &name, before, batch).await?;
+        while gone < max {
+            let mut tx = db.begin().await?;
+            let n = store::purge_payloads(&mut tx, &name, before, batch).await?;
+            tx.commit().await?;
+            gone += n;
+            if n < u64::try_from(batch).unwrap_or(0) {
+                break;
+            }
+        }
     }
-    tx.commit().await?;
     Ok(gone)
 }

@@ -62,6 +62,18 @@ pub(super) async fn lock_source(
     name: &str,
     now: Timestamp,
 ) -> Result<Option<i64>, StoreError> {
+    if let Tx::Sqlite(t) = tx {
+        // SQLite's transaction already holds the one write lock: a read does, and spares a
+        // page write on every delivery.
+        let row: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT storm_id FROM alert_sources WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&mut *t.tx)
+                .await?;
+        if let Some(storm) = row {
+            return Ok(storm);
+        }
+    }
     Ok(on_tx!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO alert_sources (name, touched_at) VALUES ($1, $2) \
@@ -209,6 +221,32 @@ pub(super) async fn save(tx: &mut Tx, a: &AlertRow) -> Result<(), StoreError> {
     .await
     .map(|_| ())?);
     Ok(())
+}
+
+/// A repeat of a firing alert at the same severity, in one statement: counter and last-seen
+/// move, and the ticket it is on answers. None: not that case (new, resolved, no ticket, or a
+/// severity change), and nothing was written.
+pub(super) async fn repeat_firing(
+    tx: &mut Tx,
+    source: &str,
+    identity: &str,
+    severity: Option<&str>,
+    now: Timestamp,
+) -> Result<Option<i64>, StoreError> {
+    let t: Option<Option<i64>> = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "UPDATE alerts SET count = count + 1, last_seen = $3 \
+             WHERE source = $1 AND identity = $2 AND state <> 'resolved' \
+             AND ticket_id IS NOT NULL AND ($4 IS NULL OR severity = $4) RETURNING ticket_id",
+        )
+        .bind(source)
+        .bind(identity)
+        .bind(Ts(now))
+        .bind(severity)
+        .fetch_optional(c)
+        .await?
+    });
+    Ok(t.flatten())
 }
 
 /// A repeat: only the counter and last-seen move.
@@ -392,10 +430,11 @@ pub(super) async fn purge_payloads(
     }))
 }
 
-/// Sources with deliveries kept, for purging those no longer configured.
+/// Sources that ever applied a delivery (configured or not any more), for the purge; a
+/// DISTINCT over the deliveries themselves would read all of them.
 pub(super) async fn payload_sources(tx: &mut Tx) -> Result<Vec<String>, StoreError> {
     Ok(on_tx!(tx, |c| {
-        sqlx::query_scalar("SELECT DISTINCT source FROM alert_payloads")
+        sqlx::query_scalar("SELECT name FROM alert_sources")
             .fetch_all(c)
             .await?
     }))

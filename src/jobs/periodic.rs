@@ -46,9 +46,10 @@ impl JobHandler for PurgeHandler {
                 .unwrap_or(now);
             let jobs = super::purge_done(&mut tx, week_ago).await.map_err(retry)?;
             tx.commit().await.map_err(retry)?;
-            let payloads = crate::alerts::purge_payloads(&ctx.db, &self.config, now, 50_000)
-                .await
-                .map_err(retry)?;
+            let payloads =
+                crate::alerts::purge_payloads(&ctx.db, &self.config, now, 5_000, 5_000_000)
+                    .await
+                    .map_err(retry)?;
             tracing::info!(sessions, failures, jobs, payloads, "purged expired rows");
             Ok(())
         })

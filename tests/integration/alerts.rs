@@ -849,3 +849,65 @@ async fn the_alert_list_filters_by_source_customer_and_state() {
     );
     assert!(!page.contains("other.example"));
 }
+
+#[tokio::test]
+async fn raw_deliveries_go_once_their_source_retention_has_passed() {
+    let db = crate::helpers::TestDb::fresh().await;
+    let file = crate::helpers::write_config(db.dir.path(), &db.url, &format!("{CONFIG}\n"));
+    let mut cfg = opsdesk::config::load(Some(&file)).unwrap().config;
+    cfg.alert_sources[0].retention = "1d".into();
+    let pool = db.pool().await;
+    let day0: jiff::Timestamp = "2026-11-24T10:00:00Z".parse().unwrap();
+    for i in 0..7 {
+        let body = webhook(vec![am_alert(
+            "firing",
+            &format!("fp-r{i}"),
+            "R",
+            "h:1",
+            "info",
+        )])
+        .to_string();
+        let d = opsdesk::alerts::Delivery {
+            source: "prometheus",
+            content_type: Some("application/json"),
+            body: body.as_bytes(),
+            authorized: true,
+        };
+        opsdesk::alerts::receive(&pool, &cfg, d, day0)
+            .await
+            .unwrap();
+    }
+    let refused = opsdesk::alerts::Delivery {
+        source: "nagios",
+        content_type: None,
+        body: b"HOSTNAME=h",
+        authorized: true,
+    };
+    assert!(
+        opsdesk::alerts::receive(&pool, &cfg, refused, day0)
+            .await
+            .is_err()
+    );
+    let kept = |p: opsdesk::db::Db| async move {
+        let mut tx = p.begin_read().await.unwrap();
+        let n = opsdesk::alerts::deliveries(&mut tx, None, 100)
+            .await
+            .unwrap()
+            .len();
+        tx.commit().await.unwrap();
+        n
+    };
+    // Within the day nothing goes; past it, prometheus's seven go in batches of 3, while
+    // nagios (30 days) keeps its refused delivery.
+    let gone = opsdesk::alerts::purge_payloads(&pool, &cfg, day0, 3, 1000)
+        .await
+        .unwrap();
+    assert_eq!((gone, kept(pool.clone()).await), (0, 8));
+    let later = day0
+        .checked_add(jiff::SignedDuration::from_hours(25))
+        .unwrap();
+    let gone = opsdesk::alerts::purge_payloads(&pool, &cfg, later, 3, 1000)
+        .await
+        .unwrap();
+    assert_eq!((gone, kept(pool.clone()).await), (7, 1));
+}
