@@ -24,7 +24,12 @@ fn keys(v: &Value) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn the_openapi_document_matches_what_the_server_answers() {
-    let (app, token) = with_token_and(crate::oncall::NOC).await;
+    // An alert source, so `{source}` names one that exists.
+    let (app, token) = with_token_and(&format!(
+        "{}\n[[alert_source]]\nname = \"doccheck\"\nkind = \"alertmanager\"\ntoken = \"doccheck-token\"\nqueue = \"NOC\"\n",
+        crate::oncall::NOC
+    ))
+    .await;
     let r = app.get("/api/openapi.json").await;
     assert_eq!(r.status(), StatusCode::OK);
     let doc: Value = r.json().await.unwrap();
@@ -98,7 +103,8 @@ async fn the_openapi_document_matches_what_the_server_answers() {
         let path = path
             .replace("{name}", "noc")
             .replace("{code}", "DOCCHECK")
-            .replace("{path}", "docs/check");
+            .replace("{path}", "docs/check")
+            .replace("{source}", "doccheck");
         let method = Method::from_bytes(m.as_bytes()).unwrap();
         let body = if m == "GET" { None } else { Some(json!({})) };
         let (s, _) = call(&app, &token, method, &path, body).await;
