@@ -64,6 +64,11 @@ fn duration(name: &str, key: &'static str, text: &str) -> Result<SignedDuration,
         })
 }
 
+/// `a == b` in time that depends on the length only.
+pub(super) fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
 impl Source {
     /// The checked configuration made usable; `config::check` has refused anything this
     /// would reject, so an error here means a config built around the checker.
@@ -117,9 +122,7 @@ impl Source {
 
     /// Whether `presented` is this source's token (constant time in the token's bytes).
     pub fn token_matches(&self, presented: &str) -> bool {
-        let a = self.token.as_bytes();
-        let b = presented.as_bytes();
-        a.len() == b.len() && bool::from(a.ct_eq(b))
+        same_token(&self.token, presented)
     }
 
     /// The priority for a severity, by the source's map (any letter case); None when unmapped.
