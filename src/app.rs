@@ -79,10 +79,12 @@ impl App {
                 config: config.clone(),
             })
             .with(crate::mail::send::SendHandler::new(config.clone()));
+        let alerts = crate::alerts::Intake::new(db.clone(), config.clone());
         let state = AppState {
             db,
             clock,
             config,
+            alerts,
             metrics: Arc::new(Metrics::default()),
             directories,
         };

@@ -17,6 +17,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// LDAP and RADIUS clients, built once so sign-ins reuse their connections.
     pub directories: crate::auth::Directories,
+    /// Alert deliveries, applied in batches per source.
+    pub alerts: crate::alerts::Intake,
 }
 
 impl FromRef<AppState> for Db {

@@ -56,7 +56,7 @@ async fn receive(
         body: &body,
         authorized,
     };
-    let receipt = super::receive(&st.db, &st.config, d, st.clock.now()).await?;
+    let receipt = st.alerts.receive(d, st.clock.now()).await?;
     Ok((StatusCode::ACCEPTED, Json(receipt)))
 }
 

@@ -10,7 +10,7 @@ use super::parse::{self, Parsed, PayloadError};
 use super::store::{self, NewPayload};
 use super::{AlertError, Kind, Source, apply};
 use crate::config::Config;
-use crate::db::{Db, StoreError};
+use crate::db::{Db, StoreError, Tx};
 
 /// A delivery as the HTTP edge hands it over.
 #[derive(Debug, Clone, Copy)]
@@ -60,14 +60,46 @@ fn receipt(kind: Kind, parsed: Option<&Parsed>, tickets: Vec<i64>, duplicate: bo
     }
 }
 
-/// Takes one delivery for source `d.source`.
-#[tracing::instrument(skip_all, fields(source = %d.source, bytes = d.body.len()))]
-pub async fn receive(
+/// A delivery that passed its checks and parsed whole, owning what it keeps: ready to apply,
+/// alone ([`receive`]) or in a batch with others of its source ([`super::Intake`]).
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub src: Source,
+    pub parsed: Parsed,
+    digest: String,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl Prepared {
+    fn payload<'a>(
+        &'a self,
+        received_at: Timestamp,
+        outcome: &'a str,
+        error: Option<&'a str>,
+        tickets: String,
+    ) -> NewPayload<'a> {
+        NewPayload {
+            source: &self.src.name,
+            received_at,
+            digest: &self.digest,
+            content_type: &self.content_type,
+            body: &self.body,
+            outcome,
+            error,
+            tickets,
+        }
+    }
+}
+
+/// Checks who sent `d` and parses it whole. A payload that does not parse is kept as
+/// rejected (in a transaction of its own; nothing else of it is written) and refused.
+pub(crate) async fn prepare(
     db: &Db,
     config: &Config,
     d: Delivery<'_>,
     now: Timestamp,
-) -> Result<Receipt, AlertError> {
+) -> Result<Prepared, AlertError> {
     let src = match Source::named(config, d.source) {
         Some(Ok(s)) => s,
         Some(Err(e)) => return Err(AlertError::Config(e)),
@@ -91,48 +123,106 @@ pub async fn receive(
             return Err(AlertError::Unauthorized);
         }
     }
-    let digest = hex::encode(Sha256::digest(d.body));
     let content_type = d
         .content_type
         .unwrap_or("")
         .chars()
         .take(200)
         .collect::<String>();
-    let payload = |outcome, error, tickets| NewPayload {
-        source: &src.name,
-        digest: &digest,
-        content_type: &content_type,
-        body: d.body,
-        outcome,
-        error,
-        tickets,
+    let mut prepared = Prepared {
+        src,
+        parsed: Parsed::default(),
+        digest: hex::encode(Sha256::digest(d.body)),
+        content_type,
+        body: d.body.to_vec(),
     };
-    let parsed = match parsed {
-        Ok(p) => p,
+    match parsed {
+        Ok(p) => {
+            prepared.parsed = p;
+            Ok(prepared)
+        }
         Err(e) => {
             // Kept for audit, flagged; nothing else is written.
             let msg = e.to_string();
             let mut tx = db.begin().await?;
-            store::insert_payload(&mut tx, &payload("rejected", Some(&msg), "[]"), now).await?;
+            let row = prepared.payload(now, "rejected", Some(&msg), "[]".into());
+            store::insert_payloads(&mut tx, &[row]).await?;
             tx.commit().await?;
             tracing::info!(reason = %msg, "alert payload refused");
-            return Err(AlertError::Payload(e));
+            Err(AlertError::Payload(e))
         }
-    };
-    let mut tx = db.begin().await?;
-    let storm = store::lock_source(&mut tx, &src.name, now).await?;
-    let since = now.checked_sub(src.redelivery_window).unwrap_or(now);
-    if let Some(earlier) = store::earlier_delivery(&mut tx, &src.name, &digest, since).await? {
-        store::insert_payload(&mut tx, &payload("duplicate", None, &earlier), now).await?;
-        tx.commit().await?;
-        let tickets: Vec<i64> = serde_json::from_str(&earlier).unwrap_or_default();
-        return Ok(receipt(src.kind, Some(&parsed), tickets, true));
     }
-    let outcome = apply::apply(&mut tx, config, &src, storm, &parsed.events, now).await?;
-    let tickets = serde_json::to_string(&outcome.tickets).unwrap_or_else(|_| "[]".into());
-    store::insert_payload(&mut tx, &payload("applied", None, &tickets), now).await?;
+}
+
+/// Applies the prepared deliveries of one source, each with the time it came, in order
+/// inside `tx` (the source's lock is taken here) and keeps them raw; answers each one's
+/// receipt. The storm one delivery starts or ends is where the next one starts, as if each
+/// had committed on its own. Bytes that an applied delivery carried within the source's
+/// `redelivery_window` (before, or earlier in the batch) are a retry: answered as the first
+/// one was, changing nothing.
+pub(crate) async fn apply_batch(
+    tx: &mut Tx,
+    config: &Config,
+    batch: &[(&Prepared, Timestamp)],
+) -> Result<Vec<Receipt>, AlertError> {
+    let Some(&(first, first_at)) = batch.first() else {
+        return Ok(Vec::new());
+    };
+    let mut storm = store::lock_source(tx, &first.src.name, first_at).await?;
+    let since = |p: &Prepared, at: Timestamp| at.checked_sub(p.src.redelivery_window).unwrap_or(at);
+    let oldest = batch
+        .iter()
+        .map(|&(p, at)| since(p, at))
+        .min()
+        .unwrap_or(first_at);
+    let mut digests: Vec<&str> = batch.iter().map(|(p, _)| p.digest.as_str()).collect();
+    digests.sort_unstable();
+    digests.dedup();
+    let mut earlier = store::earlier_deliveries(tx, &first.src.name, &digests, oldest).await?;
+    let mut rows = Vec::with_capacity(batch.len());
+    let mut receipts = Vec::with_capacity(batch.len());
+    for &(p, at) in batch {
+        let kind = p.src.kind;
+        if let Some((_, tickets)) = earlier.get(&p.digest).filter(|(t, _)| *t >= since(p, at)) {
+            let ids: Vec<i64> = serde_json::from_str(tickets).unwrap_or_default();
+            rows.push(p.payload(at, "duplicate", None, tickets.clone()));
+            receipts.push(receipt(kind, Some(&p.parsed), ids, true));
+            continue;
+        }
+        let outcome = apply::apply(tx, config, &p.src, storm, &p.parsed.events, at).await?;
+        storm = outcome.storm;
+        let tickets = serde_json::to_string(&outcome.tickets).unwrap_or_else(|_| "[]".into());
+        earlier.insert(p.digest.clone(), (at, tickets.clone()));
+        rows.push(p.payload(at, "applied", None, tickets));
+        receipts.push(receipt(kind, Some(&p.parsed), outcome.tickets, false));
+    }
+    store::insert_payloads(tx, &rows).await?;
+    Ok(receipts)
+}
+
+/// Applies one prepared delivery in a transaction of its own.
+pub(crate) async fn apply_alone(
+    db: &Db,
+    config: &Config,
+    p: &Prepared,
+    now: Timestamp,
+) -> Result<Receipt, AlertError> {
+    let mut tx = db.begin().await?;
+    let mut receipts = apply_batch(&mut tx, config, &[(p, now)]).await?;
     tx.commit().await?;
-    Ok(receipt(src.kind, Some(&parsed), outcome.tickets, false))
+    receipts.pop().ok_or(AlertError::Interrupted)
+}
+
+/// Takes one delivery for source `d.source`, in a transaction of its own.
+#[tracing::instrument(skip_all, fields(source = %d.source, bytes = d.body.len()))]
+pub async fn receive(
+    db: &Db,
+    config: &Config,
+    d: Delivery<'_>,
+    now: Timestamp,
+) -> Result<Receipt, AlertError> {
+    let p = prepare(db, config, d, now).await?;
+    apply_alone(db, config, &p, now).await
 }
 
 /// Deletes raw deliveries older than their source's retention (30 days for sources no longer

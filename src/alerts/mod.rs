@@ -7,6 +7,7 @@ pub mod api;
 mod apply;
 mod deliver;
 mod incident;
+mod intake;
 pub mod parse;
 pub mod routes;
 pub mod silence;
@@ -20,6 +21,7 @@ use jiff::Timestamp;
 pub use apply::Outcome;
 pub use deliver::{Delivery, Receipt, purge_payloads, receive};
 pub use incident::subject as incident_subject;
+pub use intake::{Intake, IntakeStats};
 
 pub use source::{Kind, Source, SourceError};
 pub use store::PayloadRow;
@@ -161,6 +163,10 @@ pub enum AlertError {
     Ticket(#[from] TicketError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The worker applying the delivery stopped before it answered: whether it was stored is
+    /// unknown, so the sender should retry (a stored one is then taken as a redelivery).
+    #[error("the alert intake stopped before answering; send the delivery again")]
+    Interrupted,
 }
 
 impl From<AlertError> for crate::error::AppError {
@@ -174,6 +180,7 @@ impl From<AlertError> for crate::error::AppError {
             AlertError::Ticket(t) => t.into(),
             e @ AlertError::Runbook(_) => AppError::internal(e),
             AlertError::Store(s) => s.into(),
+            e @ AlertError::Interrupted => AppError::internal(e),
         }
     }
 }

@@ -368,6 +368,20 @@ impl Tx {
     }
 }
 
+/// `rows` parenthesised groups of `cols` numbered placeholders, numbered on from `$first`,
+/// for a multi-row `VALUES` (both backends take `$n`).
+pub fn value_rows(rows: usize, cols: usize, first: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let marks: Vec<String> = (0..cols)
+                .map(|c| format!("${}", first + r * cols + c))
+                .collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A savepoint's name: a fixed identifier, never text from outside.
 #[derive(Debug, Clone, Copy)]
 pub struct Savepoint(pub &'static str);
@@ -375,6 +389,12 @@ pub struct Savepoint(pub &'static str);
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
+
+    #[test]
+    fn value_rows_number_on_from_the_first() {
+        assert_eq!(super::value_rows(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::value_rows(1, 2, 3), "($3, $4)");
+    }
 
     use super::{DatabaseUrl, Db, PoolOptions};
 

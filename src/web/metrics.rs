@@ -168,6 +168,17 @@ async fn render(State(st): State<AppState>) -> Response {
             let _ = writeln!(out, "opsdesk_db_up 0");
         }
     }
+    let a = st.alerts.stats();
+    out.push_str("# HELP opsdesk_alert_batches_total Transactions that applied alert deliveries (several deliveries of one source share one).\n# TYPE opsdesk_alert_batches_total counter\n");
+    let _ = writeln!(out, "opsdesk_alert_batches_total {}", a.batches);
+    out.push_str("# HELP opsdesk_alert_deliveries_total Alert deliveries applied or answered as retries.\n# TYPE opsdesk_alert_deliveries_total counter\n");
+    let _ = writeln!(out, "opsdesk_alert_deliveries_total {}", a.deliveries);
+    out.push_str("# HELP opsdesk_alert_batches_rolled_back_total Batches rolled back because one delivery failed, then applied one by one.\n# TYPE opsdesk_alert_batches_rolled_back_total counter\n");
+    let _ = writeln!(
+        out,
+        "opsdesk_alert_batches_rolled_back_total {}",
+        a.rolled_back
+    );
     match crate::search::index::lag(&st.db).await {
         Ok(Some((subjects, bodies))) => {
             out.push_str("# HELP opsdesk_search_unindexed Rows written but not yet in the SQLite full-text index (searches still find them).\n# TYPE opsdesk_search_unindexed gauge\n");

@@ -7,6 +7,7 @@
 mod helpers;
 
 mod accounts;
+mod alert_batches;
 mod alertmanager;
 mod alerts;
 mod am_rig;

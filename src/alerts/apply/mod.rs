@@ -22,6 +22,9 @@ use crate::tickets::{self, Brief, TicketError};
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
     pub tickets: Vec<i64>,
+    /// The source's storm after the delivery (the next delivery in the same transaction
+    /// starts from it).
+    pub storm: Option<i64>,
 }
 
 /// Applies `events` of source `src` in order, with the source's lock row taken (`storm` is
@@ -52,6 +55,7 @@ pub(super) async fn apply(
             out.tickets.push(t);
         }
     }
+    out.storm = run.storm;
     Ok(out)
 }
 

@@ -1,61 +1,101 @@
 //! Raw deliveries: kept, matched for retries, listed and purged.
 
-use jiff::Timestamp;
+use std::collections::HashMap;
 
-use crate::db::{StoreError, Ts, Tx};
+use jiff::Timestamp;
+use sqlx::AssertSqlSafe;
+
+use crate::db::{StoreError, Ts, Tx, value_rows};
 use crate::on_tx;
 
-/// The answer given to an earlier delivery of the same bytes since `since`, if there was one.
-pub(crate) async fn earlier_delivery(
+/// The latest applied delivery of each of `digests` since `since`: when it came and the
+/// tickets it answered. The list is padded to a power of two (a digest repeated), so the
+/// writer's statement cache holds a handful of shapes, not one per batch size.
+pub(crate) async fn earlier_deliveries(
     tx: &mut Tx,
     source: &str,
-    digest: &str,
+    digests: &[&str],
     since: Timestamp,
-) -> Result<Option<String>, StoreError> {
-    Ok(on_tx!(tx, |c| {
-        sqlx::query_scalar(
-            "SELECT tickets FROM alert_payloads WHERE source = $1 AND digest = $2 \
-             AND received_at >= $3 AND outcome = 'applied' ORDER BY id DESC LIMIT 1",
-        )
-        .bind(source)
-        .bind(digest)
-        .bind(Ts(since))
-        .fetch_optional(c)
-        .await?
-    }))
+) -> Result<HashMap<String, (Timestamp, String)>, StoreError> {
+    let Some(last) = digests.last() else {
+        return Ok(HashMap::new());
+    };
+    let width = digests.len().next_power_of_two();
+    let marks = value_rows(1, width, 3);
+    let sql = AssertSqlSafe(format!(
+        "SELECT digest, received_at, tickets FROM alert_payloads WHERE source = $1 \
+         AND received_at >= $2 AND outcome = 'applied' AND digest IN {marks} ORDER BY id"
+    ));
+    let rows: Vec<(String, Ts, String)> = on_tx!(tx, |c| {
+        let mut q = sqlx::query_as(sql).bind(source).bind(Ts(since));
+        for i in 0..width {
+            q = q.bind(digests.get(i).unwrap_or(last).to_string());
+        }
+        q.fetch_all(c).await?
+    });
+    // Ordered by id: the latest of each digest is the one kept.
+    Ok(rows
+        .into_iter()
+        .map(|(d, at, tickets)| (d, (at.0, tickets)))
+        .collect())
 }
 
 pub(crate) struct NewPayload<'a> {
     pub source: &'a str,
+    pub received_at: Timestamp,
     pub digest: &'a str,
     pub content_type: &'a str,
     pub body: &'a [u8],
     pub outcome: &'a str,
     pub error: Option<&'a str>,
-    pub tickets: &'a str,
+    pub tickets: String,
 }
 
-pub(crate) async fn insert_payload(
+/// Rows per INSERT at most; a batch goes in chunks of 16, 8, 4, 2 and 1 (a few statement
+/// shapes for the writer's cache).
+const CHUNK: usize = 16;
+
+/// Stores deliveries, several rows per statement.
+pub(crate) async fn insert_payloads(
     tx: &mut Tx,
-    p: &NewPayload<'_>,
-    now: Timestamp,
-) -> Result<i64, StoreError> {
-    Ok(on_tx!(tx, |c| {
-        sqlx::query_scalar(
-            "INSERT INTO alert_payloads (source, received_at, digest, content_type, body, \
-             outcome, error, tickets) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(p.source)
-        .bind(Ts(now))
-        .bind(p.digest)
-        .bind(p.content_type)
-        .bind(p.body)
-        .bind(p.outcome)
-        .bind(p.error)
-        .bind(p.tickets)
-        .fetch_one(c)
-        .await?
-    }))
+    rows: &[NewPayload<'_>],
+) -> Result<(), StoreError> {
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let n = if rest.len() >= CHUNK {
+            CHUNK
+        } else {
+            1 << rest.len().ilog2()
+        };
+        let (chunk, after) = rest.split_at(n);
+        insert_chunk(tx, chunk).await?;
+        rest = after;
+    }
+    Ok(())
+}
+
+async fn insert_chunk(tx: &mut Tx, rows: &[NewPayload<'_>]) -> Result<(), StoreError> {
+    let values = value_rows(rows.len(), 8, 1);
+    let sql = AssertSqlSafe(format!(
+        "INSERT INTO alert_payloads (source, received_at, digest, content_type, body, \
+         outcome, error, tickets) VALUES {values}"
+    ));
+    on_tx!(tx, |c| {
+        let mut q = sqlx::query(sql);
+        for p in rows {
+            q = q
+                .bind(p.source)
+                .bind(Ts(p.received_at))
+                .bind(p.digest)
+                .bind(p.content_type)
+                .bind(p.body)
+                .bind(p.outcome)
+                .bind(p.error)
+                .bind(p.tickets.as_str());
+        }
+        q.execute(c).await?;
+    });
+    Ok(())
 }
 
 /// Deletes up to `limit` deliveries of `source` received before `before`.
