@@ -13,6 +13,7 @@ mod alerts;
 mod am_rig;
 mod browser;
 mod config;
+mod crash;
 mod directory_login;
 mod jobs;
 mod ldap;
