@@ -29,6 +29,7 @@ mod openapi;
 mod portal;
 mod radius;
 mod schema;
+mod security;
 mod sessions;
 mod sla;
 mod ticket_pages;

@@ -23,7 +23,7 @@ async fn customer(app: &TestApp, token: &str, code: &str, domain: &str) -> Value
 }
 
 /// A local customer user of `code`, signed in on a client of its own.
-async fn customer_user(app: &TestApp, name: &str, code: &str) -> reqwest::Client {
+pub async fn customer_user(app: &TestApp, name: &str, code: &str) -> reqwest::Client {
     let email = format!("{name}@{}.example", code.to_lowercase());
     let out = app.cli(
         &[
