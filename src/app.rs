@@ -40,8 +40,6 @@ pub enum StartError {
     Bootstrap(String),
     #[error("{0}")]
     Directory(String),
-    #[error("the server stopped with an error: {0}")]
-    Serve(#[source] std::io::Error),
 }
 
 pub async fn connect(cfg: &Config) -> Result<Db, StartError> {
@@ -165,13 +163,14 @@ impl App {
             tracing::info!("shutting down: no new requests or jobs; finishing those in hand");
             let _ = stop_tx.send(true);
         });
-        let served = axum::serve(
+        crate::web::serve::serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            router,
+            self.state.config.web.request_timeout,
+            async move {
+                let _ = server_stop.wait_for(|s| *s).await;
+            },
         )
-        .with_graceful_shutdown(async move {
-            let _ = server_stop.wait_for(|s| *s).await;
-        })
         .await;
         for w in workers {
             if tokio::time::timeout(Duration::from_secs(30), w)
@@ -183,7 +182,7 @@ impl App {
         }
         self.state.db.close().await;
         tracing::info!("stopped");
-        served.map_err(StartError::Serve)
+        Ok(())
     }
 }
 

@@ -10,6 +10,7 @@ pub mod home;
 pub mod metrics;
 pub mod openapi;
 pub mod page;
+pub mod serve;
 pub mod visitor;
 
 use std::time::Duration;

@@ -339,3 +339,38 @@ async fn refuse_without_csrf(
     }
     actions
 }
+
+/// A client that sends its request head a byte at a time (slowloris) is cut off once
+/// `web.request_timeout` has passed, while everyone else is served meanwhile.
+#[tokio::test]
+async fn a_client_too_slow_with_its_request_head_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn_with(Options::toml("[web]\nrequest_timeout = \"1s\"\n")).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        slow.push(s);
+    }
+    // Others are served while the slow ones hang on.
+    let (s, body) = app.get_text("/healthz").await;
+    assert_eq!((s, body.trim()), (StatusCode::OK, "ok"));
+    for s in &mut slow {
+        // One more header line now and then, never the blank line that ends the head.
+        let _ = s.write_all(b"X-Slow: 1\r\n").await;
+    }
+    for mut s in slow {
+        let mut buf = Vec::new();
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut buf))
+                .await
+                .expect("the server closes the connection");
+        // Closed (EOF or reset), perhaps after a 408: in no case a served request.
+        let answer = String::from_utf8_lossy(&buf);
+        assert!(read.is_err() || !answer.contains("200 OK"), "{answer}");
+    }
+}
