@@ -55,9 +55,22 @@ pub struct ErrorInfo {
     /// A stable code: not_found, unauthorized, forbidden, bad_request, bad_query, invalid, conflict, …
     pub error: &'static str,
     /// A message; for `invalid` an object `{field, message}`; for `bad_query`
-    /// `{message, position, expected, found}`.
-    #[schema(value_type = Object)]
+    /// `{message, position, expected, found}`; for a stale write `{message, revision, current}`.
+    #[schema(schema_with = detail_schema)]
     pub detail: serde_json::Value,
+}
+
+/// `detail` is a sentence for most errors and an object for the structured ones, so the
+/// document must allow both (schemathesis found every string `detail` refused by `object`).
+fn detail_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Object]))
+        .description(Some(
+            "A message; for `invalid` an object `{field, message}`; for `bad_query` \
+             `{message, position, expected, found}`; for a stale write `{message, revision, current}`.",
+        ))
+        .build()
 }
 
 impl AppError {

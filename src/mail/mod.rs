@@ -85,8 +85,10 @@ pub struct Delivery {
     pub via: Via,
 }
 
-/// What became of a message, as the inbound route answers it.
+/// What became of a message, as the inbound route answers it. Named apart from the alert
+/// intake's `Receipt`: one name for both made the document describe one with the other's fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = MailReceipt)]
 pub struct Receipt {
     /// The ticket the message went to (none when it was ignored or could not be processed).
     pub ticket_id: Option<i64>,

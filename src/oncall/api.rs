@@ -118,11 +118,11 @@ impl From<Override> for OverrideBody {
 pub struct NewOverrideBody {
     /// RFC 3339, e.g. 2026-12-24T08:00:00Z (inclusive).
     #[serde(default)]
-    #[schema(required = true)]
+    #[schema(required = true, format = DateTime)]
     starts_at: Option<String>,
     /// RFC 3339, after `starts_at` (exclusive).
     #[serde(default)]
-    #[schema(required = true)]
+    #[schema(required = true, format = DateTime)]
     ends_at: Option<String>,
     /// Who is primary instead.
     #[serde(default)]

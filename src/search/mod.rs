@@ -64,6 +64,10 @@ pub async fn search(
     if text.is_empty() || text.chars().count() > 200 {
         return Err(AppError::invalid("q", "must be 1 to 200 characters"));
     }
+    // FTS5 cuts a MATCH phrase at a NUL (a 500 schemathesis found); PostgreSQL refuses it.
+    if text.contains('\0') {
+        return Err(AppError::invalid("q", "must not contain NUL (U+0000)"));
+    }
     let q = ticket_query(text);
     let s = Search {
         query: Some(&q),

@@ -48,8 +48,10 @@ async fn explain(
 #[into_params(parameter_in = Query)]
 struct ReportParams {
     /// First instant of the period (RFC 3339 or YYYY-MM-DD, UTC), inclusive.
+    #[param(example = "2026-11-01")]
     from: String,
     /// End of the period (RFC 3339 or YYYY-MM-DD, UTC), exclusive.
+    #[param(example = "2026-12-01T00:00:00Z")]
     to: String,
     /// `json` (the default) or `csv`.
     format: Option<String>,
@@ -75,7 +77,8 @@ pub(crate) fn instant(field: &str, text: &str) -> Result<Timestamp> {
 /// Per customer and policy, for tickets created in `[from, to)`: tickets, responses and
 /// resolutions kept, missed and still open, breaches, median and p90 times (calendar minutes).
 #[utoipa::path(get, path = "/api/v1/sla/report", tag = "sla", params(ReportParams),
-    responses((status = 200, body = Vec<ReportLine>, description = "JSON, or text/csv with format=csv"),
+    responses((status = 200, description = "JSON, or text/csv with format=csv",
+            content((Vec<ReportLine> = "application/json"), (String = "text/csv"))),
         (status = 422, body = ErrorInfo)), security(("bearer" = [])))]
 async fn report_route(
     State(st): State<AppState>,

@@ -117,6 +117,7 @@ pub struct CreateBody {
     #[serde(default)]
     requestors: Vec<String>,
     /// 1 (most urgent) to 4; default 3.
+    #[schema(minimum = 1, maximum = 4)]
     priority: Option<i64>,
     /// A customer code; default: the customer whose domain matches the first requestor.
     customer: Option<String>,

@@ -17,6 +17,8 @@ pub struct Patch {
     pub status: Option<String>,
     #[serde(default, deserialize_with = "some_or_null")]
     pub owner: Option<Option<String>>,
+    /// 1 (most urgent) to 4.
+    #[schema(minimum = 1, maximum = 4)]
     pub priority: Option<i64>,
     pub queue: Option<String>,
     pub subject: Option<String>,

@@ -107,7 +107,8 @@ async fn dispatch_get(
 /// A wiki page at its current revision; a renamed page answers at its old path too.
 #[utoipa::path(get, path = "/api/v1/wiki/{path}", tag = "wiki",
     params(("path" = String, Path, description = "The page path, slashes and all (runbooks/bgp-session-down)")),
-    responses((status = 200, body = Page), (status = 404, body = ErrorInfo)), security(("bearer" = [])))]
+    responses((status = 200, body = Page), (status = 404, body = ErrorInfo),
+        (status = 422, description = "not a page path", body = ErrorInfo)), security(("bearer" = [])))]
 async fn show(
     State(st): State<AppState>,
     caller: ApiCaller,
@@ -188,7 +189,8 @@ async fn put(
 /// The page's revisions, newest first.
 #[utoipa::path(get, path = "/api/v1/wiki/{path}/revisions", tag = "wiki",
     params(("path" = String, Path, description = "The page path")),
-    responses((status = 200, body = Vec<RevisionInfo>), (status = 404, body = ErrorInfo)),
+    responses((status = 200, body = Vec<RevisionInfo>), (status = 404, body = ErrorInfo),
+        (status = 422, description = "not a page path", body = ErrorInfo)),
     security(("bearer" = [])))]
 async fn revisions(
     State(st): State<AppState>,

@@ -188,6 +188,39 @@ async fn a_bad_query_answers_400_with_the_position_and_what_was_expected() {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
 }
 
+/// Found by scripts/api-fuzz: FTS5 reads a MATCH phrase as a C string, so a NUL cut it short
+/// ("unterminated string", a 500). A NUL is refused where it is typed, on both backends.
+#[tokio::test]
+async fn a_nul_in_a_query_or_a_search_is_refused_with_where_it_is() {
+    let (app, token) = with_token().await;
+    open_ticket(
+        &app,
+        &token,
+        json!({"queue": "Support", "subject": "abcdef", "body": "abcdef"}),
+    )
+    .await;
+    for (q, position) in [
+        ("Subject LIKE 'ab\0cd'", 16),
+        ("Content LIKE 'ab\0cd'", 16),
+        ("Queue = NO\0C", 10),
+    ] {
+        let (s, e) = search(&app, &token, q, "").await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{q:?}: {e}");
+        assert_eq!(e["error"], "bad_query", "{e}");
+        assert_eq!(e["detail"]["position"], position, "{q:?}: {e}");
+    }
+    let (s, e) = call(
+        &app,
+        &token,
+        Method::GET,
+        "/api/v1/search?q=abc%00def",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["detail"]["field"], "q", "{e}");
+}
+
 #[tokio::test]
 async fn injection_strings_stay_data() {
     let (app, token) = with_token().await;
