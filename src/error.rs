@@ -147,6 +147,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Unavailable(_) => AppError::Unavailable(e),
+            e @ StoreError::Unstorable(_) => AppError::BadRequest(e.to_string()),
             StoreError::Conflict { constraint } => {
                 AppError::Conflict(format!("this conflicts with existing data ({constraint})"))
             }

@@ -23,6 +23,10 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// Text the database cannot hold: PostgreSQL refuses a NUL character in text (SQLSTATE
+    /// 22021) and characters its encoding lacks (22P05). The input is at fault, not the server.
+    #[error("the text holds a character the database cannot store (such as NUL)")]
+    Unstorable(#[source] sqlx::Error),
     #[error("database error: {0}")]
     Other(#[source] sqlx::Error),
 }
@@ -50,6 +54,11 @@ impl From<sqlx::Error> for StoreError {
                     None => sqlite_constraint_name(db.message()),
                 };
                 StoreError::Conflict { constraint }
+            }
+            sqlx::Error::Database(ref db)
+                if db.code().is_some_and(|c| c == "22021" || c == "22P05") =>
+            {
+                StoreError::Unstorable(e)
             }
             // PostgreSQL says 57P01 (admin shutdown) or 08xxx while it restarts.
             sqlx::Error::Database(ref db)
