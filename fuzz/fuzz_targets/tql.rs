@@ -22,10 +22,14 @@ fuzz_target!(|data: &[u8]| {
                 let _ = tql::to_sql(Some(&expr), &ctx);
             }
             let printed = expr.to_string();
-            assert!(
-                tql::parse(&printed).is_ok(),
-                "{q:?} printed as {printed:?} does not parse"
-            );
+            // Printing normalises spacing (`Owner!='x'` becomes `Owner != 'x'`), so a query
+            // near the length cap may print past it, and that text is refused for its length.
+            if printed.chars().nth(tql::MAX_QUERY_CHARS).is_none() {
+                assert!(
+                    tql::parse(&printed).is_ok(),
+                    "{q:?} printed as {printed:?} does not parse"
+                );
+            }
         }
         Err(e) => assert!(
             e.position <= q.len(),

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use figment::value::{Dict, Value};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -41,26 +41,74 @@ pub fn load(path: Option<&Path>) -> Result<Loaded, Vec<Problem>> {
         Some(p) => Some(p.to_path_buf()),
         None => Some(PathBuf::from("opsdesk.toml")).filter(|p| p.is_file()),
     };
+    // Read once, so the file checked for unknown keys is the file whose values are used.
+    let text = match &file {
+        Some(f) => match std::fs::read_to_string(f) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                return Err(vec![Problem {
+                    key: "(config)".into(),
+                    message: format!("{} cannot be read: {e}", f.display()),
+                }]);
+            }
+        },
+        None => None,
+    };
+    let toml = file
+        .as_deref()
+        .zip(text.as_deref())
+        .map(|(origin, text)| TomlText { text, origin });
+    load_layers(toml, Some(&env()))
+}
+
+/// Reads defaults → `text`, the TOML of a config file (`origin` is what `Loaded::file` names),
+/// with the same parsing, checks and messages as `load`. The environment is not read: the
+/// answer depends on `text` alone (the fuzz target relies on it). What the checks look up
+/// outside the text still counts: a `ca_file` must exist, a time zone must be known.
+pub fn load_str(text: &str, origin: &Path) -> Result<Loaded, Vec<Problem>> {
+    load_layers(Some(TomlText { text, origin }), None)
+}
+
+/// The file layer: its text, read as `Toml::file_exact` would read the file at `origin`.
+struct TomlText<'a> {
+    text: &'a str,
+    origin: &'a Path,
+}
+
+impl Provider for TomlText<'_> {
+    fn metadata(&self) -> Metadata {
+        Metadata::from("TOML file", self.origin)
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Toml::string(self.text).data()
+    }
+}
+
+/// Defaults → `file` → `env`; unknown keys in the file are problems, in `env` warnings.
+fn load_layers(file: Option<TomlText<'_>>, env: Option<&Env>) -> Result<Loaded, Vec<Problem>> {
     let mut problems = Vec::new();
     let file_dict = match &file {
-        Some(f) => match Figment::from(Toml::file_exact(f)).extract::<Dict>() {
-            Ok(d) => d,
-            Err(e) => return Err(figment_problems("", e)),
-        },
+        Some(f) => Figment::from(f)
+            .extract::<Dict>()
+            .map_err(|e| figment_problems("", e))?,
         None => Dict::new(),
     };
-    let env_dict: Dict = Figment::from(env())
-        .extract()
-        .map_err(|e| figment_problems("", e))?;
+    let env_dict = match env {
+        Some(e) => Figment::from(e)
+            .extract::<Dict>()
+            .map_err(|e| figment_problems("", e))?,
+        None => Dict::new(),
+    };
 
     let mut figment = Figment::from(Serialized::defaults(check::default_core()));
     if let Some(f) = &file {
-        figment = figment.merge(Toml::file_exact(f));
+        figment = figment.merge(f);
     }
-    let root: Dict = figment
-        .merge(env())
-        .extract()
-        .map_err(|e| figment_problems("", e))?;
+    if let Some(e) = env {
+        figment = figment.merge(e);
+    }
+    let root: Dict = figment.extract().map_err(|e| figment_problems("", e))?;
 
     let sections = read_sections(&root, &mut problems);
     let known = sections.as_json();
@@ -81,7 +129,7 @@ pub fn load(path: Option<&Path>) -> Result<Loaded, Vec<Problem>> {
         Some(config) if problems.is_empty() => Ok(Loaded {
             config,
             warnings,
-            file,
+            file: file.map(|f| f.origin.to_path_buf()),
         }),
         _ => Err(problems),
     }
@@ -251,9 +299,9 @@ fn unknown_keys(
         (J::Object(w), J::Object(k)) => {
             for (key, wv) in w {
                 let path = if prefix.is_empty() {
-                    key.clone()
+                    key_segment(key)
                 } else {
-                    format!("{prefix}.{key}")
+                    format!("{prefix}.{}", key_segment(key))
                 };
                 match k.get(key) {
                     Some(kv) => unknown_keys(&path, wv, kv, found),
@@ -270,6 +318,20 @@ fn unknown_keys(
     }
 }
 
+/// One key of a dotted path as TOML would write it: bare when it can be (`web`, `P1`), quoted
+/// otherwise, so an empty key or one with a dot in it still names one place (`""`, `"a.b"`).
+fn key_segment(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        key.to_owned()
+    } else {
+        format!("{key:?}")
+    }
+}
+
 fn figment_problems(prefix: &str, e: figment::Error) -> Vec<Problem> {
     e.into_iter()
         .map(|err| {
@@ -277,7 +339,7 @@ fn figment_problems(prefix: &str, e: figment::Error) -> Vec<Problem> {
             if !prefix.is_empty() {
                 path.push(prefix.to_owned());
             }
-            path.extend(err.path.iter().cloned());
+            path.extend(err.path.iter().map(|k| key_segment(k)));
             let mut message = err.kind.to_string();
             if let Some(m) = &err.metadata {
                 message.push_str(&format!(" (in {})", m.name));
@@ -292,4 +354,56 @@ fn figment_problems(prefix: &str, e: figment::Error) -> Vec<Problem> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_loads_like_a_file_without_the_environment() {
+        let origin = Path::new("from-text.toml");
+        let loaded = load_str("listen = \"127.0.0.1:9000\"\n[jobs]\nworkers = 3\n", origin)
+            .expect("a valid config");
+        assert_eq!(loaded.config.listen.port(), 9000);
+        assert_eq!(loaded.config.jobs.workers, 3);
+        assert_eq!(loaded.file.as_deref(), Some(origin));
+        assert!(loaded.warnings.is_empty());
+    }
+
+    #[test]
+    fn text_problems_name_their_keys() {
+        let problems = load_str(
+            "colour = \"blue\"\n[db]\nmax_connections = 0\n",
+            Path::new("x"),
+        )
+        .expect_err("two problems");
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["colour", "db.max_connections"], "{problems:?}");
+        let syntax = load_str("[db", Path::new("x")).expect_err("not TOML");
+        assert!(syntax[0].message.contains("(in TOML file)"), "{syntax:?}");
+    }
+
+    /// Found by the config_loader fuzz target: `'' = 1` was reported at the key "", so the
+    /// operator read ": unknown key" without a place to look.
+    #[test]
+    fn an_unknown_key_that_is_empty_or_dotted_is_quoted() {
+        let problems =
+            load_str("'' = 1\n[web]\n\"a.b\" = 2\n", Path::new("x")).expect_err("two unknown keys");
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["\"\"", "web.\"a.b\""], "{problems:?}");
+    }
+
+    #[test]
+    fn a_wrong_type_under_an_odd_key_is_quoted_too() {
+        let problems = load_str(
+            "[ldap]\nurl = \"ldap://x\"\nuser_base = \"dc=x\"\nroles = { \"\" = 1 }\n",
+            Path::new("x"),
+        )
+        .expect_err("a number where a role goes");
+        assert!(
+            problems.iter().any(|p| p.key == "ldap.roles.\"\""),
+            "{problems:?}"
+        );
+    }
 }

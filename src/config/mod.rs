@@ -14,7 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 pub use duration::parse_duration;
-pub use load::{Loaded, load};
+pub use load::{Loaded, load, load_str};
 pub use raw::{
     RawAlertSource, RawCalendar, RawImap, RawLdap, RawMail, RawOncall, RawQueue, RawRadius, RawSla,
 };
