@@ -31,7 +31,20 @@ pub fn api() -> OpenApiRouter<AppState> {
 /// nothing of such a delivery is applied.
 #[utoipa::path(post, path = "/api/v1/alerts/{source}", tag = "alerts",
     params(("source" = String, Path, description = "the `[[alert_source]]` name")),
-    request_body(content = String, description = "the source's native payload"),
+    request_body(description = "the source's native payload: JSON for Alertmanager, the Events \
+        API and Nagios JSON; form fields for Nagios",
+        content(
+            (Object = "application/json", example = json!({
+                "version": "4", "groupKey": "{}:{alertname=\"HostDown\"}", "status": "firing",
+                "receiver": "opsdesk", "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
+                "externalURL": "http://alertmanager.example:9093",
+                "alerts": [{"status": "firing", "fingerprint": "4f1b9c0e2d7a6b35",
+                    "labels": {"alertname": "HostDown", "instance": "web1.example.net:9100", "severity": "critical"},
+                    "annotations": {"summary": "web1 does not answer"},
+                    "startsAt": "2026-11-24T09:59:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                    "generatorURL": "http://prometheus.example:9090/graph"}]})),
+            (String = "application/x-www-form-urlencoded",
+                example = "NOTIFICATIONTYPE=PROBLEM&HOSTNAME=web1&SERVICEDESC=HTTP&SERVICESTATE=CRITICAL&SERVICEOUTPUT=timeout"))),
     responses(
         (status = 202, body = Receipt),
         (status = 400, description = "malformed payload: the reason, with where", body = ErrorInfo),
@@ -97,7 +110,8 @@ pub fn states(text: Option<&str>) -> std::result::Result<Vec<AlertState>, AppErr
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(ListParams),
     responses(
         (status = 200, body = Vec<AlertView>),
-        (status = 403, description = "customers do not see monitoring", body = ErrorInfo)),
+        (status = 403, description = "customers do not see monitoring", body = ErrorInfo),
+        (status = 422, description = "a `state` that is not firing, acknowledged, resolved or all", body = ErrorInfo)),
     security(("bearer" = [])))]
 async fn list(
     State(st): State<AppState>,
