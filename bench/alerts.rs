@@ -30,6 +30,8 @@
 #[path = "shared/app.rs"]
 mod app;
 #[allow(dead_code)]
+#[path = "shared/applog.rs"]
+mod applog;
 #[path = "shared/clients.rs"]
 mod clients;
 #[allow(dead_code)]
@@ -42,6 +44,7 @@ mod sys;
 #[path = "tickets/words.rs"]
 mod words;
 
+use applog::{app_errors, init_log};
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -438,41 +441,6 @@ async fn run(args: Args) -> Res<()> {
     eprintln!("written to {}", args.out.display());
     tmp.close()?;
     Ok(())
-}
-
-/// WARN and up from the app go to a file, so its ERROR lines can be counted per size.
-fn init_log(root: &Path) -> Res<PathBuf> {
-    let path = root.join("app.log");
-    let file = std::fs::File::create(&path)?;
-    tracing_subscriber::fmt()
-        .with_writer(std::sync::Mutex::new(file))
-        .with_ansi(false)
-        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
-        .try_init()?;
-    Ok(path)
-}
-
-fn app_errors(log: &Path, from: u64) -> (usize, Vec<String>) {
-    let Ok(text) = std::fs::read(log) else {
-        return (0, Vec::new());
-    };
-    let text = String::from_utf8_lossy(text.get(from as usize..).unwrap_or_default());
-    let mut count = 0;
-    let mut distinct: Vec<String> = Vec::new();
-    for line in text.lines() {
-        let Some(i) = line
-            .find(" ERROR ")
-            .filter(|_| !line.contains("tower_http::trace"))
-        else {
-            continue;
-        };
-        count += 1;
-        let msg: String = line[i + 7..].trim().chars().take(400).collect();
-        if distinct.len() < 3 && !distinct.contains(&msg) {
-            distinct.push(msg);
-        }
-    }
-    (count, distinct)
 }
 
 /// One backend at one size: a fresh database (a SQLite file, or a new PostgreSQL database

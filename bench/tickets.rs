@@ -15,6 +15,8 @@
 //! leaves the PostgreSQL databases in place, for EXPLAIN by hand). A Markdown section for
 //! BENCHMARKS.md goes to stdout (and to --out); progress goes to stderr.
 
+#[path = "shared/applog.rs"]
+mod applog;
 #[path = "shared/clients.rs"]
 mod clients;
 #[path = "tickets/data.rs"]
@@ -28,6 +30,7 @@ mod sys;
 #[path = "tickets/words.rs"]
 mod words;
 
+use applog::{app_errors, init_log};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -301,43 +304,6 @@ async fn run(args: Args) -> Res<()> {
     }
     tmp.close()?;
     Ok(())
-}
-
-/// The app logs every 5xx with its cause chain (DESIGN.md §6); WARN and up go to a file in the
-/// temp dir so that failures can be named in the report without flooding stderr.
-fn init_log(root: &Path) -> Res<PathBuf> {
-    let path = root.join("app.log");
-    let file = std::fs::File::create(&path)?;
-    tracing_subscriber::fmt()
-        .with_writer(std::sync::Mutex::new(file))
-        .with_ansi(false)
-        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
-        .try_init()?;
-    Ok(path)
-}
-
-fn app_errors(log: &Path, from: u64) -> (usize, Vec<String>) {
-    let Ok(text) = std::fs::read(log) else {
-        return (0, Vec::new());
-    };
-    let text = String::from_utf8_lossy(text.get(from as usize..).unwrap_or_default());
-    let mut count = 0;
-    let mut distinct: Vec<String> = Vec::new();
-    for line in text.lines() {
-        // tower-http's trace layer adds a second line per 5xx; the app's own line names the cause.
-        let Some(i) = line
-            .find(" ERROR ")
-            .filter(|_| !line.contains("tower_http::trace"))
-        else {
-            continue;
-        };
-        count += 1;
-        let msg: String = line[i + 7..].trim().chars().take(400).collect();
-        if distinct.len() < 3 && !distinct.contains(&msg) {
-            distinct.push(msg);
-        }
-    }
-    (count, distinct)
 }
 
 fn summary(r: &SizeResult) -> String {

@@ -47,19 +47,6 @@ fn parse(kind: Kind, d: &Delivery<'_>) -> Result<Parsed, PayloadError> {
     }
 }
 
-fn receipt(kind: Kind, parsed: Option<&Parsed>, tickets: Vec<i64>, duplicate: bool) -> Receipt {
-    let events = kind == Kind::Events;
-    Receipt {
-        tickets,
-        duplicate,
-        status: events.then(|| "success".to_owned()),
-        message: events.then(|| "Event processed".to_owned()),
-        dedup_key: parsed
-            .filter(|_| events)
-            .and_then(|p| p.dedup_keys.first().cloned()),
-    }
-}
-
 /// A delivery that passed its checks and parsed whole, owning what it keeps: ready to apply,
 /// alone ([`receive`]) or in a batch with others of its source ([`super::Intake`]).
 #[derive(Debug)]
@@ -72,6 +59,18 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
+    /// The answer to this delivery; for the Events API also what PagerDuty answers.
+    fn receipt(&self, tickets: Vec<i64>, duplicate: bool) -> Receipt {
+        let events = self.src.kind == Kind::Events;
+        Receipt {
+            tickets,
+            duplicate,
+            status: events.then(|| "success".to_owned()),
+            message: events.then(|| "Event processed".to_owned()),
+            dedup_key: self.parsed.dedup_keys.first().filter(|_| events).cloned(),
+        }
+    }
+
     fn payload<'a>(
         &'a self,
         received_at: Timestamp,
@@ -182,11 +181,10 @@ pub(crate) async fn apply_batch(
     let mut rows = Vec::with_capacity(batch.len());
     let mut receipts = Vec::with_capacity(batch.len());
     for &(p, at) in batch {
-        let kind = p.src.kind;
         if let Some((_, tickets)) = earlier.get(&p.digest).filter(|(t, _)| *t >= since(p, at)) {
             let ids: Vec<i64> = serde_json::from_str(tickets).unwrap_or_default();
             rows.push(p.payload(at, "duplicate", None, tickets.clone()));
-            receipts.push(receipt(kind, Some(&p.parsed), ids, true));
+            receipts.push(p.receipt(ids, true));
             continue;
         }
         let outcome = apply::apply(tx, config, &p.src, storm, &p.parsed.events, at).await?;
@@ -194,9 +192,21 @@ pub(crate) async fn apply_batch(
         let tickets = serde_json::to_string(&outcome.tickets).unwrap_or_else(|_| "[]".into());
         earlier.insert(p.digest.clone(), (at, tickets.clone()));
         rows.push(p.payload(at, "applied", None, tickets));
-        receipts.push(receipt(kind, Some(&p.parsed), outcome.tickets, false));
+        receipts.push(p.receipt(outcome.tickets, false));
     }
     store::insert_payloads(tx, &rows).await?;
+    Ok(receipts)
+}
+
+/// [`apply_batch`] in a transaction of its own, committed.
+pub(crate) async fn apply_committed(
+    db: &Db,
+    config: &Config,
+    batch: &[(&Prepared, Timestamp)],
+) -> Result<Vec<Receipt>, AlertError> {
+    let mut tx = db.begin().await?;
+    let receipts = apply_batch(&mut tx, config, batch).await?;
+    tx.commit().await?;
     Ok(receipts)
 }
 
@@ -207,9 +217,7 @@ pub(crate) async fn apply_alone(
     p: &Prepared,
     now: Timestamp,
 ) -> Result<Receipt, AlertError> {
-    let mut tx = db.begin().await?;
-    let mut receipts = apply_batch(&mut tx, config, &[(p, now)]).await?;
-    tx.commit().await?;
+    let mut receipts = apply_committed(db, config, &[(p, now)]).await?;
     receipts.pop().ok_or(AlertError::Interrupted)
 }
 

@@ -47,10 +47,10 @@ struct Inner {
 /// What the workers did, for /metrics: how well deliveries share transactions, and how often
 /// a batch had to be taken apart.
 #[derive(Debug, Default)]
-pub struct Counts {
-    pub batches: AtomicU64,
-    pub deliveries: AtomicU64,
-    pub rolled_back: AtomicU64,
+struct Counts {
+    batches: AtomicU64,
+    deliveries: AtomicU64,
+    rolled_back: AtomicU64,
 }
 
 /// A snapshot of [`Counts`].
@@ -173,7 +173,8 @@ async fn work(inner: Weak<Inner>, mut rx: mpsc::Receiver<Job>) {
 async fn run(inner: &Inner, batch: Vec<Job>) {
     let (db, config) = (&inner.db, inner.config.as_ref());
     if batch.len() > 1 {
-        match together(db, config, &batch).await {
+        let jobs: Vec<_> = batch.iter().map(|j| (&j.prepared, j.now)).collect();
+        match deliver::apply_committed(db, config, &jobs).await {
             Ok(receipts) => {
                 for (job, receipt) in batch.into_iter().zip(receipts) {
                     // A sender that went away (client disconnected) still had its delivery
@@ -192,13 +193,4 @@ async fn run(inner: &Inner, batch: Vec<Job>) {
         let r = deliver::apply_alone(db, config, &job.prepared, job.now).await;
         let _ = job.reply.send(r);
     }
-}
-
-/// Applies `batch` in order in one transaction.
-async fn together(db: &Db, config: &Config, batch: &[Job]) -> Result<Vec<Receipt>, AlertError> {
-    let jobs: Vec<_> = batch.iter().map(|j| (&j.prepared, j.now)).collect();
-    let mut tx = db.begin().await?;
-    let receipts = deliver::apply_batch(&mut tx, config, &jobs).await?;
-    tx.commit().await?;
-    Ok(receipts)
 }
