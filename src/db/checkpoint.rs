@@ -12,7 +12,8 @@
 //! each followed by a sync of the files, and then takes the writer turn for a last short pass
 //! over what was written meanwhile (8–10 ms on average under the mail bench), after which the
 //! next writer starts the WAL over (`journal_size_limit` trims the file). On close, SQLite
-//! checkpoints as always.
+//! checkpoints as always. The same task refreshes the planner's statistics every few hours
+//! (statistics.rs).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -68,6 +69,7 @@ async fn run(
     let mut failing = false;
     let mut wal = WalSync::new(wal_of(&path));
     let mut next_pass = Instant::now() + EVERY;
+    let mut next_statistics = Instant::now() + super::statistics::EVERY;
     while !pool.is_closed() {
         tokio::select! {
             _ = tokio::time::sleep(WAL_SYNC_EVERY) => {}
@@ -75,6 +77,12 @@ async fn run(
         }
         if pool.is_closed() {
             break;
+        }
+        if Instant::now() >= next_statistics {
+            next_statistics = Instant::now() + super::statistics::EVERY;
+            if let Err(e) = super::statistics::refresh(&pool, &writer).await {
+                tracing::warn!(error = %e, "refreshing the query planner's statistics failed");
+            }
         }
         if Instant::now() < next_pass {
             wal.sync_if_written().await;

@@ -10,7 +10,10 @@ static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 
 pub(super) async fn run(db: &Db) -> Result<(), StoreError> {
     match db {
-        Db::Sqlite(p) => SQLITE.run(p.writer_pool()).await?,
+        Db::Sqlite(p) => {
+            SQLITE.run(p.writer_pool()).await?;
+            super::statistics::refresh(p, &p.writer).await?;
+        }
         Db::Postgres(p) => POSTGRES.run(p).await?,
     }
     Ok(())

@@ -3,9 +3,11 @@
 //! macros once per backend; handlers never see which backend is underneath.
 
 mod backup;
+mod budget;
 mod checkpoint;
 mod error;
 mod migrate;
+mod statistics;
 mod ts;
 mod url;
 
@@ -19,6 +21,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use backup::backup_sqlite;
+pub use budget::{Budgeted, unless_interrupted};
 pub use error::StoreError;
 pub use ts::Ts;
 pub use url::DatabaseUrl;
@@ -233,9 +236,13 @@ impl Db {
                 let path = conn.get_filename().to_path_buf();
                 // One writer at a time is SQLite's model: one connection for it (with a larger
                 // cache, as it touches every index), the rest of the pool for readers.
+                // No ping before each acquire (sqlx's default): a SQLite connection is a file
+                // handle on a worker thread, it cannot go stale, and the ping is a round trip
+                // to that thread in front of every transaction.
                 let write = SqlitePoolOptions::new()
                     .max_connections(1)
                     .min_connections(1)
+                    .test_before_acquire(false)
                     .idle_timeout(None)
                     .max_lifetime(None)
                     .acquire_timeout(opts.acquire_timeout)
@@ -243,6 +250,7 @@ impl Db {
                     .await?;
                 let pool = SqlitePoolOptions::new()
                     .max_connections(opts.max_connections.max(2) - 1)
+                    .test_before_acquire(false)
                     .acquire_timeout(opts.acquire_timeout)
                     .connect_with(conn)
                     .await?;

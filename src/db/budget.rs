@@ -1,0 +1,151 @@
+//! Reads that give up once a time budget is spent (SQLite only), so a caller can try a plan
+//! that is fast on most data and fall back to one whose cost it knows when it is not: the
+//! ticket search walks a list in its order and tests each row (microseconds when matches are
+//! common, the whole table when they are rare) before it builds the full match set.
+//!
+//! SQLite calls a progress handler every few hundred virtual-machine steps; ours answers "stop"
+//! once the deadline has passed, and the statement fails with SQLITE_INTERRUPT, which
+//! [`Budgeted::fetch`]'s callers see as `None`. The handler stays on the pooled connection
+//! until it is removed, so it is disarmed when the [`Budgeted`] is dropped (a cancelled request
+//! included): a later borrower of the connection is never interrupted by a stale deadline.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use sqlx::Sqlite;
+use sqlx::pool::PoolConnection;
+
+use super::{SqliteDb, StoreError};
+
+/// Virtual-machine steps between two looks at the clock: a few microseconds of work, so a
+/// budget is overrun by no more than that, and the clock is read rarely enough to cost nothing.
+const STEPS_PER_CHECK: i32 = 1000;
+
+/// SQLite's result code for a statement stopped by its progress handler.
+const SQLITE_INTERRUPT: &str = "9";
+
+/// A reader connection whose statements stop once the budget is spent.
+#[derive(Debug)]
+pub struct Budgeted {
+    conn: PoolConnection<Sqlite>,
+    armed: Arc<AtomicBool>,
+}
+
+impl SqliteDb {
+    /// A reader whose statements, from now on, stop once `budget` has passed.
+    pub async fn budgeted(&self, budget: Duration) -> Result<Budgeted, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let armed = Arc::new(AtomicBool::new(true));
+        let flag = armed.clone();
+        let deadline = Instant::now() + budget;
+        conn.lock_handle()
+            .await?
+            .set_progress_handler(STEPS_PER_CHECK, move || {
+                !flag.load(Ordering::Relaxed) || Instant::now() < deadline
+            });
+        Ok(Budgeted { conn, armed })
+    }
+}
+
+impl Budgeted {
+    /// The connection, for one statement.
+    pub fn conn(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.conn
+    }
+
+    /// Removes the handler before the connection goes back to the pool.
+    pub async fn release(mut self) {
+        self.armed.store(false, Ordering::Relaxed);
+        if let Ok(mut h) = self.conn.lock_handle().await {
+            h.remove_progress_handler();
+        }
+    }
+}
+
+impl Drop for Budgeted {
+    fn drop(&mut self) {
+        self.armed.store(false, Ordering::Relaxed);
+    }
+}
+
+/// A statement's result, `None` when the budget stopped it.
+pub fn unless_interrupted<T>(r: Result<T, sqlx::Error>) -> Result<Option<T>, StoreError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(SQLITE_INTERRUPT) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::unless_interrupted;
+    use crate::db::{DatabaseUrl, Db, PoolOptions};
+
+    /// Counts to `n` in SQL: long enough for a budget to stop at large `n`.
+    const COUNT_TO: &str = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c \
+                            WHERE i < ?) SELECT max(i) FROM c";
+
+    async fn sqlite() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let url =
+            DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("b.db").display())).unwrap();
+        let db = Db::connect(&url, PoolOptions::default()).await.unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn a_statement_past_its_budget_stops_and_the_connection_stays_usable() {
+        let (_dir, db) = sqlite().await;
+        let Db::Sqlite(p) = &db else { unreachable!() };
+        let mut b = p.budgeted(Duration::from_millis(5)).await.unwrap();
+        let r = sqlx::query_scalar::<_, i64>(COUNT_TO)
+            .bind(1_000_000_000_i64)
+            .fetch_one(b.conn())
+            .await;
+        assert_eq!(unless_interrupted(r).unwrap(), None);
+        // Within the budget a statement answers.
+        let mut b = p.budgeted(Duration::from_secs(30)).await.unwrap();
+        let r = sqlx::query_scalar::<_, i64>(COUNT_TO)
+            .bind(10_000_i64)
+            .fetch_one(b.conn())
+            .await;
+        assert_eq!(unless_interrupted(r).unwrap(), Some(10_000));
+        b.release().await;
+    }
+
+    #[tokio::test]
+    async fn a_dropped_budget_never_interrupts_the_next_borrower() {
+        let (_dir, db) = sqlite().await;
+        let Db::Sqlite(p) = &db else { unreachable!() };
+        // Every reader connection gets a budget that is spent at once, and is dropped
+        // without release (as a cancelled request would).
+        let mut held = Vec::new();
+        for _ in 0..p.pool.size().max(1) {
+            held.push(p.budgeted(Duration::ZERO).await.unwrap());
+        }
+        drop(held);
+        for _ in 0..4 {
+            let n: i64 = sqlx::query_scalar(COUNT_TO)
+                .bind(2_000_000_i64)
+                .fetch_one(&p.pool)
+                .await
+                .unwrap();
+            assert_eq!(n, 2_000_000);
+        }
+    }
+
+    #[tokio::test]
+    async fn other_errors_stay_errors() {
+        let (_dir, db) = sqlite().await;
+        let Db::Sqlite(p) = &db else { unreachable!() };
+        let mut b = p.budgeted(Duration::from_secs(30)).await.unwrap();
+        let r = sqlx::query_scalar::<_, i64>("SELECT nope FROM nowhere")
+            .fetch_one(b.conn())
+            .await;
+        assert!(unless_interrupted(r).is_err());
+    }
+}
