@@ -9,6 +9,7 @@ mod external;
 mod links;
 pub mod model;
 pub(crate) mod pages;
+mod plan;
 mod render;
 mod reply;
 pub mod routes;

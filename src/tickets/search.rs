@@ -1,11 +1,14 @@
 //! Finding tickets with TQL (CONTRACT §5): one page of the matches and their total.
 
+use std::time::Duration;
+
 use jiff::Timestamp;
 use serde::Serialize;
 
 use super::Ticket;
-use super::store::search::{Bind, Filter};
-use super::store::{links, search, watchers};
+use super::plan;
+use super::store::search::{Bind, Filter, PageAt};
+use super::store::{links, watchers};
 use super::view::assemble;
 use crate::db::{Db, Ts};
 use crate::error::AppError;
@@ -63,6 +66,29 @@ pub const COUNT_CAP: i64 = 1000;
 
 /// Runs a search; bad queries and orders come back as `AppError::BadQuery` with the position.
 pub async fn find(db: &Db, s: Search<'_>, now: Timestamp) -> Result<Found, AppError> {
+    find_planned(db, s, now, Plan::Auto).await
+}
+
+/// How [`find_planned`] runs full-text terms on SQLite (see plan.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Terms in at least [`plan::COMMON`] tickets row by row, within [`plan::COUNT_BUDGET`]
+    /// and [`plan::PAGE_BUDGET`].
+    Auto,
+    /// The set form only.
+    SetOnly,
+    /// Terms in at least `common_from` tickets (0: all) row by row, within `budget` (for the
+    /// count and again for the page).
+    Probe { budget: Duration, common_from: i64 },
+}
+
+/// [`find`] with the plan chosen by the caller: tests hold the forms to the same answers.
+pub async fn find_planned(
+    db: &Db,
+    s: Search<'_>,
+    now: Timestamp,
+    plan: Plan,
+) -> Result<Found, AppError> {
     if !(1..=MAX_PER_PAGE).contains(&s.per_page) {
         return Err(AppError::invalid(
             "per_page",
@@ -83,18 +109,23 @@ pub async fn find(db: &Db, s: Search<'_>, now: Timestamp) -> Result<Found, AppEr
         tz: jiff::tz::TimeZone::UTC,
         current_user: s.current_user,
     };
-    let mut filter = tql::to_sql(expr.as_ref(), &ctx)?;
-    if let Some(code) = s.customer {
-        // By code, exactly (TQL's Customer also matches names): the fence is not negotiable.
-        filter.binds.push(Bind::Text(code.to_owned()));
-        filter.sql = format!(
-            "({}) AND t.customer_id = (SELECT id FROM customers WHERE code = ${})",
-            filter.sql,
-            filter.binds.len()
-        );
-    }
+    let filter = fenced(tql::to_sql(expr.as_ref(), &ctx)?, s.customer);
+    let (count_budget, page_budget, common_from) = match plan {
+        Plan::Auto => (plan::COUNT_BUDGET, plan::PAGE_BUDGET, plan::COMMON),
+        Plan::SetOnly => (Duration::ZERO, Duration::ZERO, i64::MAX),
+        Plan::Probe {
+            budget,
+            common_from,
+        } => (budget, budget, common_from),
+    };
+    let probe = match plan {
+        Plan::SetOnly => None,
+        _ => plan::probe_filter(db, expr.as_ref(), &ctx, common_from)
+            .await?
+            .map(|f| fenced(f, s.customer)),
+    };
     let cap = (!s.exact_total).then_some(COUNT_CAP + 1);
-    let counted = search::count(db, &filter, cap).await?;
+    let counted = plan::count(db, &filter, probe.as_ref(), cap, count_budget).await?;
     let total_exact = s.exact_total || counted <= COUNT_CAP;
     let total = if total_exact { counted } else { COUNT_CAP };
     let keyset = match s.after {
@@ -107,7 +138,13 @@ pub async fn find(db: &Db, s: Search<'_>, now: Timestamp) -> Result<Found, AppEr
         (s.page - 1) * s.per_page
     };
     let order = tql::order_by(&sorts);
-    let rows = search::page(db, &filter, keyset.as_ref(), &order, s.per_page, offset).await?;
+    let at = PageAt {
+        keyset: keyset.as_ref(),
+        order_by: &order,
+        limit: s.per_page,
+        offset,
+    };
+    let rows = plan::page(db, &filter, probe.as_ref(), &at, page_budget).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut tx = db.begin_read().await?;
     let w = watchers::of_many(&mut tx, &ids).await?;
@@ -142,6 +179,20 @@ pub async fn find(db: &Db, s: Search<'_>, now: Timestamp) -> Result<Found, AppEr
         items,
         next,
     })
+}
+
+/// `filter` within one customer's tickets, whatever the query says: by code, exactly (TQL's
+/// Customer also matches names), as a bound value around the compiled query.
+fn fenced(mut filter: Filter, customer: Option<&str>) -> Filter {
+    if let Some(code) = customer {
+        filter.binds.push(Bind::Text(code.to_owned()));
+        filter.sql = format!(
+            "({}) AND t.customer_id = (SELECT id FROM customers WHERE code = ${})",
+            filter.sql,
+            filter.binds.len()
+        );
+    }
+    filter
 }
 
 /// Whether an order can be paged by keyset: one direction throughout, no nullable column.

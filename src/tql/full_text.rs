@@ -7,6 +7,16 @@
 //! past the indexer's mark in `ticket_fts_backlog` are read with LIKE in the same statement,
 //! so a search sees every committed ticket and message. The mark and the index are read in
 //! one snapshot, so no row is in both halves or in neither.
+//!
+//! The probe form ([`super::to_probe_sql`]) tests a term on each candidate row instead: `t.subject LIKE`
+//! on the row, and for Content an EXISTS over the ticket's own messages through their
+//! `ticket_id` index. Its cost is the number of rows visited before a page is full, so it is
+//! microseconds for a common term in list order and a table scan for a rare one; the ticket
+//! search runs it under a time budget and falls back to this set form (whose cost is the
+//! number of matches) when the budget runs out. Both forms find the same tickets. A query can
+//! mix them, term by term: the search asks the index first how common each term
+//! ([`Atom`]) is, and tests only the common ones row by row, so a rare term's few matches
+//! drive the walk and a common one is a cheap test on each.
 
 use super::TqlError;
 use super::ast::{Cond, Op, Value};
@@ -19,8 +29,39 @@ impl Builder<'_> {
         self.ctx.backend == Backend::Sqlite && s.chars().count() >= 3
     }
 
+    /// Whether to test this term row by row. Only an ASCII string can be: LIKE's ASCII case
+    /// folding then agrees with the trigram index's. (They differ only on text holding one of
+    /// the few non-ASCII letters whose case fold is ASCII, such as the Kelvin sign: the index
+    /// finds "k" in it, LIKE does not.) Other strings keep the index in every form. Each
+    /// term that could be is listed in `atoms`, in query order, which is how the caller's
+    /// choices ([`Probing::Chosen`]) line up with the terms.
+    fn probe_term(&mut self, table: FtsTable, s: &str) -> bool {
+        if matches!(self.probing, Probing::Off) || !self.fts_ok(s) || !s.is_ascii() {
+            return false;
+        }
+        let i = self.atoms.len();
+        self.atoms.push(Atom {
+            table,
+            phrase: fts_phrase(s),
+        });
+        match self.probing {
+            Probing::Off => false,
+            Probing::All => true,
+            Probing::Chosen(which) => which.get(i).copied().unwrap_or(false),
+        }
+    }
+
     pub(super) fn subject(&mut self, c: &Cond) -> Result<String, TqlError> {
         match (&c.op, &c.value) {
+            (Op::Like | Op::NotLike, Value::Text(s)) if self.probe_term(FtsTable::Subjects, s) => {
+                let tail = self.like_pattern(s);
+                let m = format!("t.subject LIKE {tail} ESCAPE '\\'");
+                Ok(if c.op == Op::Like {
+                    m
+                } else {
+                    format!("(NOT {m})")
+                })
+            }
             (Op::Like | Op::NotLike, Value::Text(s)) if self.fts_ok(s) => {
                 let p = self.text(&fts_phrase(s));
                 let tail = self.like_pattern(s);
@@ -47,7 +88,16 @@ impl Builder<'_> {
                 found: format!("{:?}", c.value),
             });
         };
-        let matched = if self.fts_ok(s) {
+        let matched = if self.probe_term(FtsTable::Bodies, s) {
+            let tail = self.like_pattern(s);
+            // `LIMIT 1` keeps SQLite 3.51 from turning the EXISTS into a semi-join, whose
+            // OFFSET then skips one row per matching message instead of per ticket (page 2
+            // of a list started up to a page too early; tests/integration/search_plans.rs).
+            format!(
+                "EXISTS (SELECT 1 FROM ticket_transactions x WHERE x.ticket_id = t.id \
+                 AND x.body LIKE {tail} ESCAPE '\\' LIMIT 1)"
+            )
+        } else if self.fts_ok(s) {
             let p = self.text(&fts_phrase(s));
             let tail = self.like_pattern(s);
             format!(
@@ -76,6 +126,34 @@ impl Builder<'_> {
     }
 }
 
+/// How full-text terms compile.
+#[derive(Debug, Clone, Copy)]
+pub enum Probing<'a> {
+    /// All through the index: the set form.
+    Off,
+    /// Every term that can be, row by row.
+    All,
+    /// The terms marked true, in query order (see [`super::probe_atoms`]), row by row.
+    Chosen(&'a [bool]),
+}
+
+/// A full-text term that can be tested row by row, for asking its index how common it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Atom {
+    pub table: FtsTable,
+    /// The FTS5 phrase query for the term (see [`fts_phrase`]).
+    pub phrase: String,
+}
+
+/// Which trigram index holds a term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FtsTable {
+    /// `tickets_fts`: subjects.
+    Subjects,
+    /// `ticket_text_fts`: each ticket's messages as one document.
+    Bodies,
+}
+
 /// How far the indexer has taken tickets into `tickets_fts`, and messages into `ticket_text_fts`.
 const SUBJECTS_MARK: &str = "(SELECT indexed_to FROM ticket_fts_backlog WHERE name = 'subjects')";
 const BODIES_MARK: &str = "(SELECT indexed_to FROM ticket_fts_backlog WHERE name = 'bodies')";
@@ -85,4 +163,99 @@ const BODIES_MARK: &str = "(SELECT indexed_to FROM ticket_fts_backlog WHERE name
 /// user (a `"` inside is doubled, the string form of FTS5's query language).
 fn fts_phrase(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Atom, FtsTable};
+    use crate::db::Backend;
+    use crate::tql::{SqlCtx, parse, probe_atoms, to_probe_sql, to_sql};
+
+    fn ctx(backend: Backend) -> SqlCtx<'static> {
+        SqlCtx {
+            backend,
+            now: jiff::Timestamp::UNIX_EPOCH,
+            tz: jiff::tz::TimeZone::UTC,
+            current_user: None,
+        }
+    }
+
+    /// The probe form with every term row by row, and the terms; None without any.
+    fn probe(backend: Backend, q: &str) -> Option<(String, Vec<Atom>)> {
+        let e = parse(q).unwrap();
+        let atoms = probe_atoms(Some(&e), &ctx(backend)).unwrap();
+        if atoms.is_empty() {
+            return None;
+        }
+        let all = vec![true; atoms.len()];
+        let f = to_probe_sql(Some(&e), &ctx(backend), &all).unwrap();
+        Some((f.sql, atoms))
+    }
+
+    #[test]
+    fn ascii_terms_become_row_tests_with_their_index_named() {
+        let (sql, atoms) = probe(
+            Backend::Sqlite,
+            "Content LIKE 'packet loss' AND Subject NOT LIKE 'say \"hi\"'",
+        )
+        .unwrap();
+        assert!(
+            sql.contains("EXISTS (SELECT 1 FROM ticket_transactions x"),
+            "{sql}"
+        );
+        assert!(sql.contains("(NOT t.subject LIKE"), "{sql}");
+        assert!(!sql.contains("MATCH"), "{sql}");
+        assert!(
+            !sql.contains("packet"),
+            "values are bound, never in the text: {sql}"
+        );
+        assert_eq!(
+            atoms,
+            vec![
+                Atom {
+                    table: FtsTable::Bodies,
+                    phrase: "\"packet loss\"".into()
+                },
+                Atom {
+                    table: FtsTable::Subjects,
+                    phrase: "\"say \"\"hi\"\"\"".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn no_probe_form_where_it_would_be_the_set_form() {
+        // PostgreSQL has one form; short and non-ASCII strings keep the index (or plain LIKE).
+        assert_eq!(probe(Backend::Postgres, "Content LIKE 'packet loss'"), None);
+        assert_eq!(probe(Backend::Sqlite, "Content LIKE 'ab'"), None);
+        assert_eq!(probe(Backend::Sqlite, "Subject LIKE 'Žilina'"), None);
+        assert_eq!(probe(Backend::Sqlite, "Queue = 'NOC'"), None);
+        // A mix keeps the index for the term that needs it.
+        let (sql, atoms) = probe(
+            Backend::Sqlite,
+            "Subject LIKE 'Žilina' OR Content LIKE 'loss'",
+        )
+        .unwrap();
+        assert!(sql.contains("tickets_fts MATCH"), "{sql}");
+        assert_eq!(atoms.len(), 1);
+    }
+
+    #[test]
+    fn each_term_takes_the_form_it_is_given() {
+        let q = parse("Subject LIKE 'rare one' AND Content LIKE 'packet loss'").unwrap();
+        let c = ctx(Backend::Sqlite);
+        let mixed = to_probe_sql(Some(&q), &c, &[false, true]).unwrap().sql;
+        assert!(mixed.contains("tickets_fts MATCH"), "{mixed}");
+        assert!(
+            mixed.contains("EXISTS (SELECT 1 FROM ticket_transactions x"),
+            "{mixed}"
+        );
+        let none = to_probe_sql(Some(&q), &c, &[false, false]).unwrap();
+        assert_eq!(
+            none,
+            to_sql(Some(&q), &c).unwrap(),
+            "all through the index: the set form"
+        );
+    }
 }

@@ -11,6 +11,7 @@ use jiff::tz::TimeZone;
 use super::TqlError;
 use super::ast::{Cond, Expr, Field, Op, Value};
 use super::dates::{DateValue, resolve_date};
+use super::full_text::{Atom, Probing};
 use crate::db::{Backend, Ts};
 use crate::tickets::store::search::{Bind, Filter};
 
@@ -27,6 +28,10 @@ pub struct SqlCtx<'a> {
 pub(super) struct Builder<'a> {
     pub(super) ctx: &'a SqlCtx<'a>,
     binds: Vec<Bind>,
+    /// Which full-text terms become row-by-row tests (see full_text.rs).
+    pub(super) probing: Probing<'a>,
+    /// The full-text terms that could, so far.
+    pub(super) atoms: Vec<Atom>,
 }
 
 impl Builder<'_> {
@@ -408,16 +413,45 @@ fn sql_op(op: Op) -> &'static str {
 
 /// Compiles a parsed query; `None` (no query) matches every ticket.
 pub fn to_sql(expr: Option<&Expr>, ctx: &SqlCtx<'_>) -> Result<Filter, TqlError> {
+    Ok(build(expr, ctx, Probing::Off)?.0)
+}
+
+/// The query's full-text terms that can be tested row by row (full_text.rs), in query order;
+/// none on PostgreSQL, and none for short or non-ASCII strings.
+pub fn probe_atoms(expr: Option<&Expr>, ctx: &SqlCtx<'_>) -> Result<Vec<Atom>, TqlError> {
+    Ok(build(expr, ctx, Probing::All)?.1)
+}
+
+/// The query with the terms `probe` marks (in [`probe_atoms`]' order) tested row by row and
+/// the others through the index.
+pub fn to_probe_sql(
+    expr: Option<&Expr>,
+    ctx: &SqlCtx<'_>,
+    probe: &[bool],
+) -> Result<Filter, TqlError> {
+    Ok(build(expr, ctx, Probing::Chosen(probe))?.0)
+}
+
+fn build<'a>(
+    expr: Option<&Expr>,
+    ctx: &'a SqlCtx<'a>,
+    probing: Probing<'a>,
+) -> Result<(Filter, Vec<Atom>), TqlError> {
     let mut b = Builder {
         ctx,
         binds: Vec::new(),
+        probing,
+        atoms: Vec::new(),
     };
     let sql = match expr {
         Some(e) => b.expr(e, 0)?,
         None => "1 = 1".into(),
     };
-    Ok(Filter {
-        sql,
-        binds: b.binds,
-    })
+    Ok((
+        Filter {
+            sql,
+            binds: b.binds,
+        },
+        b.atoms,
+    ))
 }

@@ -29,6 +29,7 @@ mod openapi;
 mod portal;
 mod radius;
 mod schema;
+mod search_plans;
 mod security;
 mod sessions;
 mod sla;

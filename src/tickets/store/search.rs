@@ -2,8 +2,9 @@
 //! names (tql::to_sql builds it); every value travels as a bind.
 
 use super::rows::TicketRow;
-use crate::db::{Db, StoreError, Ts};
+use crate::db::{Budgeted, Db, StoreError, Ts, unless_interrupted};
 use crate::on_pool;
+use crate::tql::{Atom, FtsTable};
 
 /// A value bound to a `$n` placeholder of dynamic SQL.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +39,26 @@ macro_rules! bind_all {
 /// count visits every matching row, so on large results a cap keeps a list page as cheap as
 /// its rows (the caller reports "more than").
 pub(crate) async fn count(db: &Db, filter: &Filter, cap: Option<i64>) -> Result<i64, StoreError> {
+    let (sql, binds) = count_sql(filter, cap);
+    Ok(on_pool!(db, |p| {
+        let q = bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), &binds);
+        q.fetch_one(p).await?
+    }))
+}
+
+/// [`count`] of a probe-form filter (tql::to_probe_sql) on a budgeted reader: `None` when
+/// the budget ran out first.
+pub(crate) async fn count_within(
+    b: &mut Budgeted,
+    filter: &Filter,
+    cap: Option<i64>,
+) -> Result<Option<i64>, StoreError> {
+    let (sql, binds) = count_sql(filter, cap);
+    let q = bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), &binds);
+    unless_interrupted(q.fetch_one(b.conn()).await)
+}
+
+fn count_sql(filter: &Filter, cap: Option<i64>) -> (String, Vec<Bind>) {
     let mut binds = filter.binds.clone();
     let sql = match cap {
         None => format!(
@@ -54,10 +75,7 @@ pub(crate) async fn count(db: &Db, filter: &Filter, cap: Option<i64>) -> Result<
             )
         }
     };
-    Ok(on_pool!(db, |p| {
-        let q = bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), &binds);
-        q.fetch_one(p).await?
-    }))
+    (sql, binds)
 }
 
 /// One page of matches in `order_by` (trusted column list of `tickets t` only), after the
@@ -67,21 +85,47 @@ pub(crate) async fn count(db: &Db, filter: &Filter, cap: Option<i64>) -> Result<
 pub(crate) async fn page(
     db: &Db,
     filter: &Filter,
-    keyset: Option<&Filter>,
-    order_by: &str,
-    limit: i64,
-    offset: i64,
+    at: &PageAt<'_>,
 ) -> Result<Vec<TicketRow>, StoreError> {
+    let (sql, binds) = page_sql(filter, at);
+    Ok(on_pool!(db, |p| {
+        let q = bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds);
+        q.fetch_all(p).await?
+    }))
+}
+
+/// [`page`] of a probe-form filter on a budgeted reader: `None` when the budget ran out first.
+pub(crate) async fn page_within(
+    b: &mut Budgeted,
+    filter: &Filter,
+    at: &PageAt<'_>,
+) -> Result<Option<Vec<TicketRow>>, StoreError> {
+    let (sql, binds) = page_sql(filter, at);
+    let q = bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds);
+    unless_interrupted(q.fetch_all(b.conn()).await)
+}
+
+/// Which page of a list: its order, where it starts and how long it is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PageAt<'a> {
+    pub keyset: Option<&'a Filter>,
+    pub order_by: &'a str,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+fn page_sql(filter: &Filter, at: &PageAt<'_>) -> (String, Vec<Bind>) {
     let mut binds = filter.binds.clone();
     let mut ids = format!(
         "SELECT t.id FROM tickets t WHERE t.merged_into IS NULL AND ({})",
         filter.sql
     );
-    if let Some(k) = keyset {
+    if let Some(k) = at.keyset {
         ids.push_str(&format!(" AND ({})", renumber(&k.sql, binds.len())));
         binds.extend(k.binds.iter().cloned());
     }
     let n = binds.len();
+    let order_by = at.order_by;
     ids.push_str(&format!(
         " ORDER BY {order_by} LIMIT ${} OFFSET ${}",
         n + 1,
@@ -91,12 +135,31 @@ pub(crate) async fn page(
         "{} WHERE t.id IN ({ids}) ORDER BY {order_by}",
         crate::select_tickets!("")
     );
-    binds.push(Bind::Int(limit));
-    binds.push(Bind::Int(offset));
-    Ok(on_pool!(db, |p| {
-        let q = bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds);
-        q.fetch_all(p).await?
-    }))
+    binds.push(Bind::Int(at.limit));
+    binds.push(Bind::Int(at.offset));
+    (sql, binds)
+}
+
+/// Whether the trigram index holds at least `n` tickets with `atom` (reading no further than
+/// the `n`th): a term below that is rare enough that the set form costs next to nothing.
+pub(crate) async fn indexed_at_least(db: &Db, atom: &Atom, n: i64) -> Result<bool, StoreError> {
+    let sql = match atom.table {
+        FtsTable::Subjects => {
+            "SELECT COUNT(*) FROM (SELECT 1 FROM tickets_fts WHERE tickets_fts MATCH $1 LIMIT $2)"
+        }
+        FtsTable::Bodies => {
+            "SELECT COUNT(*) FROM (SELECT 1 FROM ticket_text_fts \
+             WHERE ticket_text_fts MATCH $1 LIMIT $2)"
+        }
+    };
+    let found: i64 = on_pool!(db, |p| {
+        sqlx::query_scalar(sql)
+            .bind(&atom.phrase)
+            .bind(n)
+            .fetch_one(p)
+            .await?
+    });
+    Ok(found >= n)
 }
 
 /// Shifts `$1..$n` in `sql` by `by`, so a second fragment can follow the first's binds.

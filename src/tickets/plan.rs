@@ -1,0 +1,102 @@
+//! How a ticket search runs its count and its page when the query has full-text terms, on
+//! SQLite. The set form (the trigram index's matches, then the list's order) costs in
+//! proportion to the matches: 300k of 1M tickets hold "packet loss", and finding and ordering
+//! them all took half a second for 50 rows. The probe form walks the list in its order and
+//! tests each row, so it stops after the first page's worth: a fraction of a millisecond for a
+//! common term, but the whole table for a rare one. So:
+//!
+//! 1. each term is looked up in the index first: with fewer than [`COMMON`] tickets it is
+//!    rare and stays in the set form, where its few matches drive the search; a common term
+//!    becomes a test on each row (a query may mix both);
+//! 2. if any term is tested row by row, that form runs under a time budget
+//!    ([`COUNT_BUDGET`], [`PAGE_BUDGET`]), and the set form
+//!    only if the budget runs out (a further condition, an order with no index, a page deep
+//!    in the list).
+//!
+//! Both forms give the same tickets (tests/integration/search_plans.rs holds them to it), so
+//! which one answered shows only in the time taken.
+
+use std::time::Duration;
+
+use super::store::rows::TicketRow;
+use super::store::search::{self, Filter, PageAt};
+use crate::db::{Db, StoreError};
+use crate::error::AppError;
+use crate::tql::{self, Expr, SqlCtx};
+
+/// Tickets in the index below which a term is rare enough for the set form.
+pub const COMMON: i64 = 200;
+
+/// How long the probe form may take to count, before the set form takes over. A common term
+/// costs about its inverse share of rows to count to the cap (1,001 matches): at 1M tickets,
+/// 4 ms for a term in 30% of them, 22 ms for one in 10% of the most recent ones. Past 40 ms
+/// the term is rare enough for the set form, which costs in proportion to its matches, to be
+/// about as cheap.
+pub const COUNT_BUDGET: Duration = Duration::from_millis(40);
+
+/// How long the probe form may take to fill a page: a page needs far fewer matches than the
+/// count (50, not 1,001), so a term that has not filled it by then is rare in the list's order.
+pub const PAGE_BUDGET: Duration = Duration::from_millis(20);
+
+/// A page ending beyond this many rows is left to the set form: the probe form would visit
+/// about (offset + limit) / (share of tickets matching) rows.
+const PROBE_ROWS: i64 = 1000;
+
+/// The query with its common full-text terms tested row by row (a term is common when the
+/// index holds at least `common_from` tickets with it), or `None` when no term is.
+pub async fn probe_filter(
+    db: &Db,
+    expr: Option<&Expr>,
+    ctx: &SqlCtx<'_>,
+    common_from: i64,
+) -> Result<Option<Filter>, AppError> {
+    let atoms = tql::probe_atoms(expr, ctx)?;
+    let mut common = Vec::with_capacity(atoms.len());
+    for a in &atoms {
+        common.push(common_from <= 0 || search::indexed_at_least(db, a, common_from).await?);
+    }
+    if !common.contains(&true) {
+        return Ok(None);
+    }
+    Ok(Some(tql::to_probe_sql(expr, ctx, &common)?))
+}
+
+/// The count of `filter`'s matches (up to `cap`), by `probe` within `budget` when given.
+pub async fn count(
+    db: &Db,
+    filter: &Filter,
+    probe: Option<&Filter>,
+    cap: Option<i64>,
+    budget: Duration,
+) -> Result<i64, StoreError> {
+    if let (Some(p), Db::Sqlite(s), Some(_)) = (probe, db, cap) {
+        let mut b = s.budgeted(budget).await?;
+        let n = search::count_within(&mut b, p, cap).await?;
+        b.release().await;
+        if let Some(n) = n {
+            return Ok(n);
+        }
+    }
+    search::count(db, filter, cap).await
+}
+
+/// One page of `filter`'s matches, by `probe` within `budget` when given.
+pub async fn page(
+    db: &Db,
+    filter: &Filter,
+    probe: Option<&Filter>,
+    at: &PageAt<'_>,
+    budget: Duration,
+) -> Result<Vec<TicketRow>, StoreError> {
+    if let (Some(p), Db::Sqlite(s)) = (probe, db)
+        && at.offset + at.limit <= PROBE_ROWS
+    {
+        let mut b = s.budgeted(budget).await?;
+        let rows = search::page_within(&mut b, p, at).await?;
+        b.release().await;
+        if let Some(rows) = rows {
+            return Ok(rows);
+        }
+    }
+    search::page(db, filter, at).await
+}
