@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo bench --bench tickets -- [--sizes 10000,100000,1000000] [--backends sqlite,postgres]
 //!                                [--out FILE] [--create-secs 10] [--no-plans] [--keep DIR]
+//!                                [--reuse]
 //! ```
 //!
 //! For each backend and size: a fresh database (a SQLite file under one temp dir, or a new
@@ -13,7 +14,10 @@
 //! full text, list pages at several depths, and ticket creation by 8 concurrent clients. The
 //! database is removed before the next size (`--keep DIR` keeps the SQLite files under DIR and
 //! leaves the PostgreSQL databases in place, for EXPLAIN by hand). A Markdown section for
-//! BENCHMARKS.md goes to stdout (and to --out); progress goes to stderr.
+//! BENCHMARKS.md goes to stdout (and to --out); progress goes to stderr. `--reuse` (with
+//! `--keep DIR`, SQLite) measures a database an earlier `--keep` run left under DIR again
+//! instead of loading a new one, for trying a change at 1M tickets without the load (its
+//! load figures then read 0, and each run's creation phase adds its tickets to it).
 
 #[path = "shared/applog.rs"]
 mod applog;
@@ -108,10 +112,12 @@ struct Args {
     create_secs: u64,
     plans: bool,
     keep: Option<PathBuf>,
+    reuse: bool,
 }
 
 const USAGE: &str = "usage: cargo bench --bench tickets -- [--sizes 10000,100000,1000000] \
-                     [--backends sqlite,postgres] [--out FILE] [--create-secs 10] [--no-plans] [--keep DIR]";
+                     [--backends sqlite,postgres] [--out FILE] [--create-secs 10] [--no-plans] [--keep DIR] \
+                     [--reuse]";
 
 fn parse_size(s: &str) -> Result<i64, String> {
     let s = s.trim().to_ascii_lowercase();
@@ -138,6 +144,7 @@ impl Args {
             create_secs: 10,
             plans: true,
             keep: None,
+            reuse: false,
         };
         if let Some(u) = &pg {
             a.backends.push(Backend::Postgres(u.clone()));
@@ -182,6 +189,7 @@ impl Args {
                 }
                 "--no-plans" => a.plans = false,
                 "--keep" => a.keep = Some(PathBuf::from(value("--keep")?)),
+                "--reuse" => a.reuse = true,
                 "-h" | "--help" => return Err(USAGE.into()),
                 other => return Err(format!("unknown argument \"{other}\"\n{USAGE}")),
             }
@@ -243,7 +251,8 @@ async fn run(args: Args) -> Res<()> {
             let plans = args.plans && n == largest;
             let log_from = std::fs::metadata(&log).map_or(0, |m| m.len());
             let keep = args.keep.is_some();
-            let mut r = one_size(backend, n, &root, args.create_secs, plans, keep)
+            let reuse = keep && args.reuse;
+            let mut r = one_size(backend, n, &root, args.create_secs, plans, keep, reuse)
                 .await
                 .map_err(|e| e.to_string());
             if let Ok(r) = &mut r {
@@ -324,13 +333,15 @@ async fn one_size(
     create_secs: u64,
     plans: bool,
     keep: bool,
+    reuse: bool,
 ) -> Res<SizeResult> {
     let dir = root.join(format!("{}-{n}", backend.name().to_ascii_lowercase()));
     std::fs::create_dir_all(&dir)?;
     let r = match backend {
         Backend::Sqlite => {
-            let url = format!("sqlite://{}", dir.join("opsdesk.db").display());
-            measure(&url, n, &dir, create_secs, plans).await
+            let file = dir.join("opsdesk.db");
+            let url = format!("sqlite://{}", file.display());
+            measure(&url, n, &dir, create_secs, plans, reuse && file.exists()).await
         }
         Backend::Postgres(admin) => {
             let name = format!(
@@ -343,7 +354,7 @@ async fn one_size(
                 .await?;
             let mut u = url::Url::parse(admin)?;
             u.set_path(&name);
-            let r = measure(u.as_str(), n, &dir, create_secs, plans).await;
+            let r = measure(u.as_str(), n, &dir, create_secs, plans, false).await;
             if keep {
                 eprintln!("   kept the database {name}");
                 admin_pool.close().await;
@@ -398,7 +409,14 @@ fn list_reqs() -> (Vec<ListReq>, Vec<ListReq>, Vec<ListReq>) {
     (tql, fts, depth)
 }
 
-async fn measure(url: &str, n: i64, dir: &Path, create_secs: u64, plans: bool) -> Res<SizeResult> {
+async fn measure(
+    url: &str,
+    n: i64,
+    dir: &Path,
+    create_secs: u64,
+    plans: bool,
+    reuse: bool,
+) -> Res<SizeResult> {
     let mut r = SizeResult::default();
     let now = SystemClock.now();
     let db_url = DatabaseUrl::parse(url)?;
@@ -406,7 +424,11 @@ async fn measure(url: &str, n: i64, dir: &Path, create_secs: u64, plans: bool) -
     // Load.
     sys::reset_peak();
     let cpu0 = sys::cpu_secs();
-    r.load = data::load(&db_url, n, now.as_microsecond()).await?;
+    if reuse {
+        eprintln!("   reusing the database {}", db_url.expose());
+    } else {
+        r.load = data::load(&db_url, n, now.as_microsecond()).await?;
+    }
     r.cpu_load_s = sys::cpu_secs() - cpu0;
     r.rss_load_mib = sys::peak_rss_mib();
     eprintln!(
@@ -442,8 +464,10 @@ async fn measure(url: &str, n: i64, dir: &Path, create_secs: u64, plans: bool) -
             bytes as f64 / (1024.0 * 1024.0)
         }
     };
+    // Unique: a reused database keeps the tokens of earlier runs.
+    let token_name = format!("bench-{}", hex::encode(rand::random::<[u8; 4]>()));
     let mut tx = db.begin().await?;
-    let token = tokens::create(&mut tx, "bench", Scope::Api, None, SystemClock.now()).await?;
+    let token = tokens::create(&mut tx, &token_name, Scope::Api, None, SystemClock.now()).await?;
     tx.commit().await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let target = Target {
