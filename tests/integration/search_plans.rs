@@ -276,3 +276,94 @@ async fn the_answers_are_the_seeds() {
         assert_eq!(f.items.first().map(|t| t.id), Some(want[50]), "{plan:?}");
     }
 }
+
+/// Wiki search walks the pages newest first for a word in many pages, and asks the trigram
+/// index for a rarer one; either way it answers the newest live pages holding the text (in
+/// any case), customers' searches the public ones only.
+#[tokio::test]
+async fn wiki_search_finds_the_newest_pages_holding_the_text_either_way() {
+    use opsdesk::wiki::{Save, Visibility};
+    let tdb = TestDb::fresh().await;
+    let db = tdb.pool().await;
+    // Page i: "interface" in nine of ten (one in upper case), "zebrafish" in three; every
+    // fifth public; pages 7 and 77 deleted.
+    let mut want_common = Vec::new();
+    let mut want_public = Vec::new();
+    let mut want_rare = Vec::new();
+    for i in 0..260_i64 {
+        let at = now() - jiff::SignedDuration::from_mins(300 - i);
+        let mut body = format!("Runbook {i}.\n\n");
+        if i % 10 != 0 {
+            body.push_str(if i == 33 {
+                "Check the INTERFACE counters.\n"
+            } else {
+                "Check the interface counters.\n"
+            });
+        }
+        if i % 100 == 1 {
+            body.push_str("Mind the zebrafish.\n");
+        }
+        let public = i % 5 == 0 || i % 5 == 3;
+        let s = Save {
+            title: format!("Page {i}"),
+            body: body.clone(),
+            base_revision: 0,
+            comment: String::new(),
+            visibility: Some(if public {
+                Visibility::Public
+            } else {
+                Visibility::Internal
+            }),
+        };
+        let path = format!("runbooks/p{i}");
+        let mut tx = db.begin().await.unwrap();
+        opsdesk::wiki::save(&mut tx, &path, &s, "tests", at)
+            .await
+            .unwrap();
+        if i == 7 || i == 77 {
+            opsdesk::wiki::set_deleted(&mut tx, &path, true, "tests", at)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let live = i != 7 && i != 77;
+        if live && body.to_lowercase().contains("interface") {
+            want_common.push(path.clone());
+            if public {
+                want_public.push(path.clone());
+            }
+        }
+        if live && body.contains("zebrafish") {
+            want_rare.push(path.clone());
+        }
+    }
+    opsdesk::search::index::catch_up(&db).await.unwrap();
+    let newest = |v: &[String], n: usize| v.iter().rev().take(n).cloned().collect::<Vec<_>>();
+    let paths =
+        |pages: Vec<opsdesk::wiki::Page>| pages.into_iter().map(|p| p.path).collect::<Vec<_>>();
+    assert!(want_common.len() > 200, "common enough to be walked");
+    let got = paths(
+        opsdesk::wiki::search(&db, "Interface", false, 20)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(got, newest(&want_common, 20));
+    let got = paths(
+        opsdesk::wiki::search(&db, "interface", true, 20)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(got, newest(&want_public, 20));
+    let got = paths(
+        opsdesk::wiki::search(&db, "zebrafish", false, 20)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(got, newest(&want_rare, 20));
+    let got = paths(
+        opsdesk::wiki::search(&db, "interface", false, 500)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(got, newest(&want_common, 500), "a limit past every match");
+}

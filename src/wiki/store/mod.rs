@@ -6,8 +6,11 @@ use std::collections::HashSet;
 use jiff::Timestamp;
 
 use super::{Page, RevisionInfo, Visibility};
-use crate::db::{Db, StoreError, Ts, Tx};
+use crate::db::{StoreError, Ts, Tx};
 use crate::on_tx;
+
+mod search;
+pub(super) use search::search;
 
 #[derive(sqlx::FromRow)]
 struct PageRow {
@@ -345,69 +348,5 @@ pub(super) async fn deleted(tx: &mut Tx) -> Result<Vec<Page>, StoreError> {
     let rows: Vec<PageRow> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .fetch_all(c)
         .await?);
-    Ok(rows.into_iter().map(|r| r.into_page().1).collect())
-}
-
-/// Live pages whose title or body holds `text` (any case), most recently changed first. SQLite
-/// asks its trigram index for texts of 3 characters or more (a phrase, so the trigrams prove the
-/// substring) and scans for shorter ones; PostgreSQL's ILIKE uses the trigram GIN indexes.
-pub(super) async fn search(
-    db: &Db,
-    text: &str,
-    public_only: bool,
-    limit: i64,
-) -> Result<Vec<Page>, StoreError> {
-    let like = format!(
-        "%{}%",
-        text.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
-    let rows: Vec<PageRow> = match db {
-        Db::Sqlite(db) if text.chars().count() >= 3 => {
-            let p: &sqlx::SqlitePool = db;
-            let sql = format!(
-                "SELECT {PAGE_COLS} FROM wiki_pages WHERE id IN \
-                 (SELECT rowid FROM wiki_fts WHERE wiki_fts MATCH $1) \
-                 AND deleted_at IS NULL AND ($2 = 0 OR visibility = 'public') \
-                 ORDER BY updated_at DESC LIMIT $3"
-            );
-            let phrase = format!("\"{}\"", text.replace('"', "\"\""));
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(phrase)
-                .bind(i64::from(public_only))
-                .bind(limit)
-                .fetch_all(p)
-                .await?
-        }
-        Db::Sqlite(db) => {
-            let p: &sqlx::SqlitePool = db;
-            let sql = format!(
-                "SELECT {PAGE_COLS} FROM wiki_pages \
-                 WHERE (title LIKE $1 ESCAPE '\\' OR body LIKE $1 ESCAPE '\\') \
-                 AND deleted_at IS NULL AND ($2 = 0 OR visibility = 'public') \
-                 ORDER BY updated_at DESC LIMIT $3"
-            );
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(&like)
-                .bind(i64::from(public_only))
-                .bind(limit)
-                .fetch_all(p)
-                .await?
-        }
-        Db::Postgres(p) => {
-            let sql = format!(
-                "SELECT {PAGE_COLS} FROM wiki_pages WHERE (title ILIKE $1 OR body ILIKE $1) \
-                 AND deleted_at IS NULL AND ($2 = 0 OR visibility = 'public') \
-                 ORDER BY updated_at DESC LIMIT $3"
-            );
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(&like)
-                .bind(i64::from(public_only))
-                .bind(limit)
-                .fetch_all(p)
-                .await?
-        }
-    };
     Ok(rows.into_iter().map(|r| r.into_page().1).collect())
 }
