@@ -20,6 +20,7 @@ pub mod thread;
 use serde::Serialize;
 
 pub use intake::{MailHandler, PROCESS, process, receive, receive_addressed, recover, retry};
+pub(crate) use store::threads_of_many;
 pub use store::{MailMessage, by_state};
 
 use crate::db::StoreError;

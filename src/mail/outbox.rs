@@ -96,7 +96,7 @@ pub async fn notify_with(
     now: Timestamp,
     texts_read: Option<&[String; 2]>,
 ) -> Result<(), StoreError> {
-    match compose(tx, config, t, event, now, texts_read).await? {
+    match compose(tx, config, t, event, now, texts_read, None).await? {
         Some(p) => write_all(tx, config, &[p], now).await,
         None => Ok(()),
     }
@@ -136,8 +136,9 @@ pub async fn write_all(
     enqueue_many(tx, &jobs, config.jobs.max_attempts, now).await
 }
 
-/// The message `event` causes on `t`, composed (reading what it needs) but not yet written;
-/// `None` when nobody is to be told.
+/// The message `event` causes on `t`, composed (reading what it needs, unless the caller
+/// read the texts or the thread's ends for many tickets at once) but not yet written; `None`
+/// when nobody is to be told.
 pub async fn compose(
     tx: &mut Tx,
     config: &Config,
@@ -145,6 +146,7 @@ pub async fn compose(
     event: Event<'_>,
     now: Timestamp,
     texts_read: Option<&[String; 2]>,
+    thread_read: Option<Vec<String>>,
 ) -> Result<Option<Pending>, StoreError> {
     let tag = thread::tag_for(&config.mail.subject_tag, t.id);
     let url = format!(
@@ -250,7 +252,10 @@ pub async fn compose(
         .unwrap_or("opsdesk.invalid")
         .to_owned();
     let message_id = format!("opsdesk.{}.{}.{}@{}", t.id, seq, kind, domain);
-    let thread = store::thread_of(tx, t.id).await?;
+    let thread = match thread_read {
+        Some(t) => t,
+        None => store::thread_of(tx, t.id).await?,
+    };
     let out = Outgoing {
         ticket_id: t.id,
         kind: kind.into(),

@@ -171,6 +171,12 @@ pub(crate) async fn escalate_batch(
         .collect();
     let txn_ids = history::insert_many(tx, &txns, now).await?;
     let texts = cache.texts.as_ref().and_then(Option::as_ref);
+    let noticed: Vec<i64> = {
+        let mut v: Vec<i64> = notices.iter().map(|(i, ..)| plans[*i].row.id).collect();
+        v.dedup();
+        v
+    };
+    let threads = crate::mail::threads_of_many(tx, &noticed).await?;
     let mut pending = Vec::with_capacity(notices.len());
     let mut ticket: Option<(usize, crate::tickets::Ticket)> = None;
     for ((i, _, to, body, _), txn) in notices.iter().zip(txn_ids) {
@@ -184,7 +190,11 @@ pub(crate) async fn escalate_batch(
             continue;
         };
         let event = crate::mail::outbox::Event::Escalation { txn, body, to };
-        pending.extend(crate::mail::outbox::compose(tx, config, t, event, now, texts).await?);
+        // A ticket with two notices in one pass: both answer the same thread.
+        let thread = threads.get(&t.id).cloned().unwrap_or_default();
+        pending.extend(
+            crate::mail::outbox::compose(tx, config, t, event, now, texts, Some(thread)).await?,
+        );
     }
     crate::mail::outbox::write_all(tx, config, &pending, now).await?;
 
