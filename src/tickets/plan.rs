@@ -7,7 +7,8 @@
 //!
 //! 1. each term is looked up in the index first: with fewer than [`COMMON`] tickets it is
 //!    rare and stays in the set form, where its few matches drive the search; a common term
-//!    becomes a test on each row (a query may mix both);
+//!    becomes a test on each row (a query may mix both), and so does a term too short for
+//!    the index (under three characters), whose set form scans every message anyway;
 //! 2. if any term is tested row by row, that form runs under a time budget
 //!    ([`COUNT_BUDGET`], [`PAGE_BUDGET`]), and the set form
 //!    only if the budget runs out (a further condition, an order with no index, a page deep
@@ -53,7 +54,9 @@ pub async fn probe_filter(
     let atoms = tql::probe_atoms(expr, ctx)?;
     let mut common = Vec::with_capacity(atoms.len());
     for a in &atoms {
-        common.push(common_from <= 0 || search::indexed_at_least(db, a, common_from).await?);
+        common.push(
+            common_from <= 0 || !a.indexed || search::indexed_at_least(db, a, common_from).await?,
+        );
     }
     if !common.contains(&true) {
         return Ok(None);

@@ -34,15 +34,22 @@ impl Builder<'_> {
     /// the few non-ASCII letters whose case fold is ASCII, such as the Kelvin sign: the index
     /// finds "k" in it, LIKE does not.) Other strings keep the index in every form. Each
     /// term that could be is listed in `atoms`, in query order, which is how the caller's
-    /// choices ([`Probing::Chosen`]) line up with the terms.
+    /// choices ([`Probing::Chosen`]) line up with the terms. A string under three characters
+    /// has no trigram to look up: its set form scans every message (seconds at 1M tickets),
+    /// so the walk is worth trying whatever it finds, and the atom says it is not indexed.
     fn probe_term(&mut self, table: FtsTable, s: &str) -> bool {
-        if matches!(self.probing, Probing::Off) || !self.fts_ok(s) || !s.is_ascii() {
+        if matches!(self.probing, Probing::Off)
+            || self.ctx.backend != Backend::Sqlite
+            || s.is_empty()
+            || !s.is_ascii()
+        {
             return false;
         }
         let i = self.atoms.len();
         self.atoms.push(Atom {
             table,
             phrase: fts_phrase(s),
+            indexed: self.fts_ok(s),
         });
         match self.probing {
             Probing::Off => false,
@@ -143,6 +150,8 @@ pub struct Atom {
     pub table: FtsTable,
     /// The FTS5 phrase query for the term (see [`fts_phrase`]).
     pub phrase: String,
+    /// Whether the trigram index can say how common it is (three characters or more).
+    pub indexed: bool,
 }
 
 /// Which trigram index holds a term.
@@ -214,11 +223,13 @@ mod tests {
             vec![
                 Atom {
                     table: FtsTable::Bodies,
-                    phrase: "\"packet loss\"".into()
+                    phrase: "\"packet loss\"".into(),
+                    indexed: true,
                 },
                 Atom {
                     table: FtsTable::Subjects,
-                    phrase: "\"say \"\"hi\"\"\"".into()
+                    phrase: "\"say \"\"hi\"\"\"".into(),
+                    indexed: true,
                 },
             ]
         );
@@ -226,9 +237,14 @@ mod tests {
 
     #[test]
     fn no_probe_form_where_it_would_be_the_set_form() {
-        // PostgreSQL has one form; short and non-ASCII strings keep the index (or plain LIKE).
+        // PostgreSQL has one form; non-ASCII strings keep the index (or plain LIKE).
         assert_eq!(probe(Backend::Postgres, "Content LIKE 'packet loss'"), None);
-        assert_eq!(probe(Backend::Sqlite, "Content LIKE 'ab'"), None);
+        let (sql, atoms) = probe(Backend::Sqlite, "Content LIKE 'IP'").unwrap();
+        assert!(
+            sql.contains("EXISTS"),
+            "a short string is walked too: {sql}"
+        );
+        assert!(!atoms[0].indexed);
         assert_eq!(probe(Backend::Sqlite, "Subject LIKE 'Žilina'"), None);
         assert_eq!(probe(Backend::Sqlite, "Queue = 'NOC'"), None);
         // A mix keeps the index for the term that needs it.

@@ -147,6 +147,9 @@ const QUERIES: &[&str] = &[
     "Content LIKE 'Žilina' OR Subject LIKE 'flap 1'",
     "NOT (Content LIKE 'fine' OR Subject LIKE 'uplink')",
     "Content LIKE '50%_'",
+    "Content LIKE 'PE'",
+    "Subject LIKE 'up' AND Content LIKE 'We'",
+    "Content LIKE 'q'",
     "Content LIKE 'nothing has this'",
 ];
 
