@@ -82,6 +82,21 @@ pub enum Plan {
     Probe { budget: Duration, common_from: i64 },
 }
 
+impl Plan {
+    /// (count budget, page budget, tickets from which a term is common), or `None` for the
+    /// set form only.
+    fn probing(self) -> Option<(Duration, Duration, i64)> {
+        match self {
+            Plan::Auto => Some((plan::COUNT_BUDGET, plan::PAGE_BUDGET, plan::COMMON)),
+            Plan::SetOnly => None,
+            Plan::Probe {
+                budget,
+                common_from,
+            } => Some((budget, budget, common_from)),
+        }
+    }
+}
+
 /// [`find`] with the plan chosen by the caller: tests hold the forms to the same answers.
 pub async fn find_planned(
     db: &Db,
@@ -110,19 +125,13 @@ pub async fn find_planned(
         current_user: s.current_user,
     };
     let filter = fenced(tql::to_sql(expr.as_ref(), &ctx)?, s.customer);
-    let (count_budget, page_budget, common_from) = match plan {
-        Plan::Auto => (plan::COUNT_BUDGET, plan::PAGE_BUDGET, plan::COMMON),
-        Plan::SetOnly => (Duration::ZERO, Duration::ZERO, i64::MAX),
-        Plan::Probe {
-            budget,
-            common_from,
-        } => (budget, budget, common_from),
-    };
-    let probe = match plan {
-        Plan::SetOnly => None,
-        _ => plan::probe_filter(db, expr.as_ref(), &ctx, common_from)
-            .await?
-            .map(|f| fenced(f, s.customer)),
+    let (probe, count_budget, page_budget) = match plan.probing() {
+        None => (None, Duration::ZERO, Duration::ZERO),
+        Some((count_budget, page_budget, common_from)) => {
+            let probe = plan::probe_filter(db, expr.as_ref(), &ctx, common_from).await?;
+            let probe = probe.map(|f| fenced(f, s.customer));
+            (probe, count_budget, page_budget)
+        }
     };
     let cap = (!s.exact_total).then_some(COUNT_CAP + 1);
     let counted = plan::count(db, &filter, probe.as_ref(), cap, count_budget).await?;

@@ -17,6 +17,7 @@
 //! chains nest to the left) and recursive walkers over it cannot overflow the stack.
 
 mod ast;
+mod compile;
 mod dates;
 mod full_text;
 mod lexer;
@@ -29,12 +30,12 @@ mod properties;
 mod to_sql;
 
 pub use ast::{Cond, Expr, Field, FieldKind, Op, Span, Value};
+pub use compile::{SqlCtx, probe_atoms, to_probe_sql, to_sql};
 pub use dates::{DateValue, resolve_date};
 pub use full_text::{Atom, FtsTable};
 pub use order::{MAX_SORT_KEYS, Sort, SortKey, parse_order};
 pub use order_sql::{order_by, sort_column, total_order};
 pub use parser::{MAX_DEPTH, MAX_QUERY_CHARS, parse};
-pub use to_sql::{SqlCtx, probe_atoms, to_probe_sql, to_sql};
 
 /// A query or sort order the user has to fix; rendered as a 400 with the position, so it says
 /// where, what would have been accepted there, and what was there instead.

@@ -5,29 +5,17 @@
 //! FTS5 trigram tables on SQLite for Subject and Content (a phrase MATCH, for three characters
 //! or more: `%` and `_` are plain characters there too), plain `LIKE` otherwise.
 
-use jiff::Timestamp;
-use jiff::tz::TimeZone;
-
 use super::TqlError;
 use super::ast::{Cond, Expr, Field, Op, Value};
+use super::compile::SqlCtx;
 use super::dates::{DateValue, resolve_date};
 use super::full_text::{Atom, Probing};
 use crate::db::{Backend, Ts};
-use crate::tickets::store::search::{Bind, Filter};
-
-/// What a query is compiled against.
-#[derive(Debug, Clone)]
-pub struct SqlCtx<'a> {
-    pub backend: Backend,
-    pub now: Timestamp,
-    pub tz: TimeZone,
-    /// For `Owner = '__CurrentUser__'`.
-    pub current_user: Option<&'a str>,
-}
+use crate::tickets::store::search::Bind;
 
 pub(super) struct Builder<'a> {
     pub(super) ctx: &'a SqlCtx<'a>,
-    binds: Vec<Bind>,
+    pub(super) binds: Vec<Bind>,
     /// Which full-text terms become row-by-row tests (see full_text.rs).
     pub(super) probing: Probing<'a>,
     /// The full-text terms that could, so far.
@@ -60,7 +48,7 @@ impl Builder<'_> {
         self.text(&format!("%{escaped}%"))
     }
 
-    fn expr(&mut self, e: &Expr, depth: usize) -> Result<String, TqlError> {
+    pub(super) fn expr(&mut self, e: &Expr, depth: usize) -> Result<String, TqlError> {
         if depth > 80 {
             return Err(TqlError {
                 position: 0,
@@ -409,49 +397,4 @@ fn sql_op(op: Op) -> &'static str {
         Op::IsNull => "IS NULL",
         Op::IsNotNull => "IS NOT NULL",
     }
-}
-
-/// Compiles a parsed query; `None` (no query) matches every ticket.
-pub fn to_sql(expr: Option<&Expr>, ctx: &SqlCtx<'_>) -> Result<Filter, TqlError> {
-    Ok(build(expr, ctx, Probing::Off)?.0)
-}
-
-/// The query's full-text terms that can be tested row by row (full_text.rs), in query order;
-/// none on PostgreSQL, and none for short or non-ASCII strings.
-pub fn probe_atoms(expr: Option<&Expr>, ctx: &SqlCtx<'_>) -> Result<Vec<Atom>, TqlError> {
-    Ok(build(expr, ctx, Probing::All)?.1)
-}
-
-/// The query with the terms `probe` marks (in [`probe_atoms`]' order) tested row by row and
-/// the others through the index.
-pub fn to_probe_sql(
-    expr: Option<&Expr>,
-    ctx: &SqlCtx<'_>,
-    probe: &[bool],
-) -> Result<Filter, TqlError> {
-    Ok(build(expr, ctx, Probing::Chosen(probe))?.0)
-}
-
-fn build<'a>(
-    expr: Option<&Expr>,
-    ctx: &'a SqlCtx<'a>,
-    probing: Probing<'a>,
-) -> Result<(Filter, Vec<Atom>), TqlError> {
-    let mut b = Builder {
-        ctx,
-        binds: Vec::new(),
-        probing,
-        atoms: Vec::new(),
-    };
-    let sql = match expr {
-        Some(e) => b.expr(e, 0)?,
-        None => "1 = 1".into(),
-    };
-    Ok((
-        Filter {
-            sql,
-            binds: b.binds,
-        },
-        b.atoms,
-    ))
 }

@@ -24,9 +24,39 @@ async fn common(db: &SqliteDb, phrase: &str) -> Result<bool, StoreError> {
     Ok(n >= COMMON_PAGES)
 }
 
+/// Live pages for which `matches` (over `$1`) holds, visible to the reader (`$2` = 1: public
+/// only), most recently changed first, at most `$3`.
+fn newest_where(matches: &str) -> String {
+    format!(
+        "SELECT {PAGE_COLS} FROM wiki_pages WHERE {matches} \
+         AND deleted_at IS NULL AND ($2 = 0 OR visibility = 'public') \
+         ORDER BY updated_at DESC LIMIT $3"
+    )
+}
+
+/// Title or body holds the `$1` pattern, tested page by page (SQLite's LIKE folds ASCII case).
+const LIKE_SQLITE: &str = "(title LIKE $1 ESCAPE '\\' OR body LIKE $1 ESCAPE '\\')";
+/// The trigram index holds the `$1` phrase.
+const IN_INDEX: &str = "id IN (SELECT rowid FROM wiki_fts WHERE wiki_fts MATCH $1)";
+/// PostgreSQL: ILIKE, served by the pg_trgm GIN indexes.
+const ILIKE_PG: &str = "(title ILIKE $1 OR body ILIKE $1)";
+
+/// Runs [`newest_where`]'s statement with its three binds on `$exec`.
+macro_rules! newest {
+    ($exec:expr, $matches:expr, $arg:expr, $public_only:expr, $limit:expr) => {
+        sqlx::query_as::<_, PageRow>(sqlx::AssertSqlSafe(newest_where($matches)))
+            .bind($arg)
+            .bind(i64::from($public_only))
+            .bind($limit)
+            .fetch_all($exec)
+            .await
+    };
+}
+
 /// Live pages whose title or body holds `text` (any case), most recently changed first. SQLite
 /// asks its trigram index for texts of 3 characters or more (a phrase, so the trigrams prove the
-/// substring) and scans for shorter ones; PostgreSQL's ILIKE uses the trigram GIN indexes.
+/// substring) and scans for shorter ones, and walks the pages newest first for a word in many
+/// of them; PostgreSQL's ILIKE uses the trigram GIN indexes.
 pub(in crate::wiki) async fn search(
     db: &Db,
     text: &str,
@@ -40,78 +70,29 @@ pub(in crate::wiki) async fn search(
             .replace('_', "\\_")
     );
     let phrase = format!("\"{}\"", text.replace('"', "\"\""));
-    if let Db::Sqlite(s) = db
-        && text.chars().count() >= 3
-        && text.is_ascii()
-        && common(s, &phrase).await?
-    {
-        // A word in many pages: walk the pages newest first and test each, which stops at
-        // the limit, instead of finding every match and ordering them all (209 ms at 10k
-        // pages for a word in 98% of them). LIKE folds ASCII case as the index does. Under a
-        // budget: if the matches are not among the newest pages after all, the index answers.
-        let mut b = s.budgeted(WALK_BUDGET).await?;
-        let sql = format!(
-            "SELECT {PAGE_COLS} FROM wiki_pages \
-             WHERE (title LIKE $1 ESCAPE '\\' OR body LIKE $1 ESCAPE '\\') \
-             AND deleted_at IS NULL AND ($2 = 0 OR visibility = 'public') \
-             ORDER BY updated_at DESC LIMIT $3"
-        );
-        let walked: Result<Vec<PageRow>, sqlx::Error> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&like)
-            .bind(i64::from(public_only))
-            .bind(limit)
-            .fetch_all(b.conn())
-            .await;
-        let walked = unless_interrupted(walked)?;
-        b.release().await;
-        if let Some(rows) = walked {
-            return Ok(rows.into_iter().map(|r| r.into_page().1).collect());
-        }
-    }
     let rows: Vec<PageRow> = match db {
-        Db::Sqlite(db) if text.chars().count() >= 3 => {
-            let p: &sqlx::SqlitePool = db;
-            let sql = format!(
-                "SELECT {PAGE_COLS} FROM wiki_pages WHERE id IN \
-                 (SELECT rowid FROM wiki_fts WHERE wiki_fts MATCH $1) \
-                 AND deleted_at IS NULL AND ($2 = 0 OR visibility = 'public') \
-                 ORDER BY updated_at DESC LIMIT $3"
-            );
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(&phrase)
-                .bind(i64::from(public_only))
-                .bind(limit)
-                .fetch_all(p)
-                .await?
+        Db::Sqlite(s) if text.chars().count() >= 3 => {
+            // A word in many pages: walk the pages newest first and test each, which stops
+            // at the limit, instead of finding every match and ordering them all (209 ms at
+            // 10k pages for a word in 98% of them). LIKE folds ASCII case as the index does.
+            // Under a budget: if the matches are not among the newest pages after all, the
+            // index answers.
+            let walked = if text.is_ascii() && common(s, &phrase).await? {
+                let mut b = s.budgeted(WALK_BUDGET).await?;
+                let r = newest!(b.conn(), LIKE_SQLITE, &like, public_only, limit);
+                let r = unless_interrupted(r)?;
+                b.release().await;
+                r
+            } else {
+                None
+            };
+            match walked {
+                Some(rows) => rows,
+                None => newest!(&**s, IN_INDEX, &phrase, public_only, limit)?,
+            }
         }
-        Db::Sqlite(db) => {
-            let p: &sqlx::SqlitePool = db;
-            let sql = format!(
-                "SELECT {PAGE_COLS} FROM wiki_pages \
-                 WHERE (title LIKE $1 ESCAPE '\\' OR body LIKE $1 ESCAPE '\\') \
-                 AND deleted_at IS NULL AND ($2 = 0 OR visibility = 'public') \
-                 ORDER BY updated_at DESC LIMIT $3"
-            );
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(&like)
-                .bind(i64::from(public_only))
-                .bind(limit)
-                .fetch_all(p)
-                .await?
-        }
-        Db::Postgres(p) => {
-            let sql = format!(
-                "SELECT {PAGE_COLS} FROM wiki_pages WHERE (title ILIKE $1 OR body ILIKE $1) \
-                 AND deleted_at IS NULL AND ($2 = 0 OR visibility = 'public') \
-                 ORDER BY updated_at DESC LIMIT $3"
-            );
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(&like)
-                .bind(i64::from(public_only))
-                .bind(limit)
-                .fetch_all(p)
-                .await?
-        }
+        Db::Sqlite(s) => newest!(&**s, LIKE_SQLITE, &like, public_only, limit)?,
+        Db::Postgres(p) => newest!(p, ILIKE_PG, &like, public_only, limit)?,
     };
     Ok(rows.into_iter().map(|r| r.into_page().1).collect())
 }
