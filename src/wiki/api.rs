@@ -1,7 +1,8 @@
 //! `/api/v1/wiki/{path}` (CONTRACT §3): read, save (409 with the current revision when the
 //! save's base is stale), revisions, one revision, diffs, revert, rename, delete and restore.
 //! Paths hold slashes, so one wildcard route takes them all and the last segment names the
-//! action (those names are reserved: no page may end with one). Staff and `api` tokens read
+//! action (those names are reserved: no page may end with one). Each action is documented as a
+//! path of its own in the OpenAPI document, though one route serves them all. Staff and `api` tokens read
 //! and write every page; a signed-in customer reads public pages only (others are 404).
 
 use axum::Json;
@@ -10,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
 use super::{Page, RevisionInfo, Save, Visibility, WikiError};
@@ -19,7 +20,17 @@ use crate::state::AppState;
 use crate::web::extract::ApiCaller;
 
 #[derive(OpenApi)]
-#[openapi(paths(show, put, revisions))]
+#[openapi(paths(
+    show,
+    put,
+    delete,
+    revisions,
+    one_revision,
+    diff,
+    revert,
+    rename,
+    restore
+))]
 struct WikiDoc;
 
 pub fn api() -> OpenApiRouter<AppState> {
@@ -205,7 +216,8 @@ async fn revisions(
     Ok(Json(r))
 }
 
-#[derive(Debug, Serialize)]
+/// One revision's text.
+#[derive(Debug, Serialize, ToSchema)]
 struct RevisionBody {
     path: String,
     revision: i64,
@@ -213,6 +225,13 @@ struct RevisionBody {
     body: String,
 }
 
+/// One revision's title and body (staff only: customers see the current public text only).
+#[utoipa::path(get, path = "/api/v1/wiki/{path}/revisions/{n}", tag = "wiki",
+    params(("path" = String, Path, description = "The page path"),
+        ("n" = i64, Path, description = "The revision number, from 1")),
+    responses((status = 200, body = RevisionBody), (status = 404, body = ErrorInfo),
+        (status = 422, description = "not a page path", body = ErrorInfo)),
+    security(("bearer" = [])))]
 async fn one_revision(
     st: &AppState,
     caller: &ApiCaller,
@@ -232,13 +251,18 @@ async fn one_revision(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DiffQuery {
+    /// The older revision (default: the one before `to`).
     from: Option<i64>,
+    /// The newer revision (default: the current one).
     to: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+/// A diff of two revisions: line by line, each changed line split into changed and unchanged
+/// words, and the same as a unified diff.
+#[derive(Debug, Serialize, ToSchema)]
 struct DiffBody {
     from: i64,
     to: i64,
@@ -248,7 +272,15 @@ struct DiffBody {
     lines: Vec<super::diff::DiffLine>,
 }
 
-/// `?from=A&to=B` (default: the previous revision to the current one).
+/// The changes between two revisions (`?from=A&to=B`; default: the previous revision to the
+/// current one).
+#[utoipa::path(get, path = "/api/v1/wiki/{path}/diff", tag = "wiki",
+    params(("path" = String, Path, description = "The page path"), DiffQuery),
+    responses((status = 200, body = DiffBody),
+        (status = 400, description = "a revision number that is not an integer"),
+        (status = 404, description = "no such page or revision", body = ErrorInfo),
+        (status = 422, description = "not a page path", body = ErrorInfo)),
+    security(("bearer" = [])))]
 async fn diff(
     st: &AppState,
     caller: &ApiCaller,
@@ -281,13 +313,41 @@ async fn diff(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+/// The body of any POST action, as sent; each action takes its own field from it, so a missing
+/// one is named in a 422 instead of failing as malformed JSON.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ActionBody {
-    /// revert: the revision to go back to.
     revision: Option<i64>,
-    /// rename: the new path.
     to: Option<String>,
+}
+
+/// `POST …/revert`: the revision to go back to.
+#[derive(Debug, ToSchema)]
+struct RevertBody {
+    revision: i64,
+}
+
+/// `POST …/rename`: the new path.
+#[derive(Debug, ToSchema)]
+struct RenameBody {
+    to: String,
+}
+
+impl ActionBody {
+    fn revert(self) -> Result<RevertBody> {
+        let revision = self
+            .revision
+            .ok_or_else(|| AppError::invalid("revision", "name the revision to revert to"))?;
+        Ok(RevertBody { revision })
+    }
+
+    fn rename(self) -> Result<RenameBody> {
+        let to = self
+            .to
+            .ok_or_else(|| AppError::invalid("to", "name the new path"))?;
+        Ok(RenameBody { to })
+    }
 }
 
 async fn dispatch_post(
@@ -299,35 +359,59 @@ async fn dispatch_post(
     staff(&caller)?;
     let (path, action, _) = split(&rest);
     let path = super::page_path(path)?;
-    let b = body.map(|Json(b)| b).unwrap_or(ActionBody {
-        revision: None,
-        to: None,
-    });
-    let now = st.clock.now();
-    let mut tx = st.db.begin().await?;
+    let b = body.map(|Json(b)| b).unwrap_or_default();
     let page = match action {
-        Some("revert") => {
-            let n = b
-                .revision
-                .ok_or_else(|| AppError::invalid("revision", "name the revision to revert to"))?;
-            super::revert(&mut tx, &path, n, caller.actor(), now).await?
-        }
-        Some("rename") => {
-            let to =
-                b.to.ok_or_else(|| AppError::invalid("to", "name the new path"))?;
-            super::rename(&mut tx, &path, &to, now).await?
-        }
-        Some("restore") => {
-            super::set_deleted(&mut tx, &path, false, caller.actor(), now).await?;
-            super::live(&mut tx, &path).await?.1
-        }
+        Some("revert") => revert(&st, &caller, &path, b.revert()?).await?,
+        Some("rename") => rename(&st, &path, b.rename()?).await?,
+        Some("restore") => restore(&st, &caller, &path).await?,
         _ => return Err(AppError::NotFound),
     };
-    tx.commit().await?;
     Ok(Json(page).into_response())
 }
 
-/// Deletes a page (recoverable with `POST …/restore`).
+/// Makes an old revision's text current again, as a new revision.
+#[utoipa::path(post, path = "/api/v1/wiki/{path}/revert", tag = "wiki", request_body = RevertBody,
+    params(("path" = String, Path, description = "The page path")),
+    responses((status = 200, body = Page),
+        (status = 404, description = "no such page or revision", body = ErrorInfo),
+        (status = 422, description = "not a page path, or no revision named", body = ErrorInfo)),
+    security(("bearer" = [])))]
+async fn revert(st: &AppState, caller: &ApiCaller, path: &str, b: RevertBody) -> Result<Page> {
+    let mut tx = st.db.begin().await?;
+    let page = super::revert(&mut tx, path, b.revision, caller.actor(), st.clock.now()).await?;
+    tx.commit().await?;
+    Ok(page)
+}
+
+/// Moves a page to a new path; the old path answers with the page (and a redirect in the
+/// browser) from then on.
+#[utoipa::path(post, path = "/api/v1/wiki/{path}/rename", tag = "wiki", request_body = RenameBody,
+    params(("path" = String, Path, description = "The page path")),
+    responses((status = 200, body = Page), (status = 404, body = ErrorInfo),
+        (status = 409, description = "a page already lives at the new path", body = ErrorInfo),
+        (status = 422, description = "not a page path, or no new path named", body = ErrorInfo)),
+    security(("bearer" = [])))]
+async fn rename(st: &AppState, path: &str, b: RenameBody) -> Result<Page> {
+    let mut tx = st.db.begin().await?;
+    let page = super::rename(&mut tx, path, &b.to, st.clock.now()).await?;
+    tx.commit().await?;
+    Ok(page)
+}
+
+/// Brings a deleted page back, with all its revisions.
+#[utoipa::path(post, path = "/api/v1/wiki/{path}/restore", tag = "wiki",
+    params(("path" = String, Path, description = "The page path")),
+    responses((status = 200, body = Page), (status = 404, body = ErrorInfo),
+        (status = 422, description = "not a page path", body = ErrorInfo)),
+    security(("bearer" = [])))]
+async fn restore(st: &AppState, caller: &ApiCaller, path: &str) -> Result<Page> {
+    let mut tx = st.db.begin().await?;
+    super::set_deleted(&mut tx, path, false, caller.actor(), st.clock.now()).await?;
+    let (_, page) = super::live(&mut tx, path).await?;
+    tx.commit().await?;
+    Ok(page)
+}
+
 async fn dispatch_delete(
     State(st): State<AppState>,
     caller: ApiCaller,
@@ -337,6 +421,16 @@ async fn dispatch_delete(
     let (path, None, None) = split(&rest) else {
         return Err(AppError::NotFound);
     };
+    delete(&st, &caller, path).await
+}
+
+/// Deletes a page (recoverable with `POST …/restore`; its revisions are kept).
+#[utoipa::path(delete, path = "/api/v1/wiki/{path}", tag = "wiki",
+    params(("path" = String, Path, description = "The page path")),
+    responses((status = 204, description = "deleted (or already deleted)"),
+        (status = 404, body = ErrorInfo), (status = 422, description = "not a page path", body = ErrorInfo)),
+    security(("bearer" = [])))]
+async fn delete(st: &AppState, caller: &ApiCaller, path: &str) -> Result<Response> {
     let path = super::page_path(path)?;
     let mut tx = st.db.begin().await?;
     super::set_deleted(&mut tx, &path, true, caller.actor(), st.clock.now()).await?;

@@ -66,6 +66,20 @@ async fn the_openapi_document_matches_what_the_server_answers() {
             "CONTRACT route {m} {p} is not documented"
         );
     }
+    // The wiki's actions share one route with the page, and are documented one by one.
+    for (m, p) in [
+        ("DELETE", "/api/v1/wiki/{path}"),
+        ("GET", "/api/v1/wiki/{path}/revisions/{n}"),
+        ("GET", "/api/v1/wiki/{path}/diff"),
+        ("POST", "/api/v1/wiki/{path}/revert"),
+        ("POST", "/api/v1/wiki/{path}/rename"),
+        ("POST", "/api/v1/wiki/{path}/restore"),
+    ] {
+        assert!(
+            ops.contains(&(m.to_owned(), p.to_owned())),
+            "wiki action {m} {p} is not documented"
+        );
+    }
     // Every documented operation is served (a real ticket id fills {id}, the config's
     // rotation {name}, a real override id the {id} of an override).
     let t = open_ticket(&app, &token, json!({"queue": "Support", "subject": "doc check", "body": "b", "requestors": ["a@b.example"]})).await;
@@ -94,7 +108,9 @@ async fn the_openapi_document_matches_what_the_server_answers() {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{page}");
-    for (m, p) in &ops {
+    // Deletes last, so that the page and the override are there for everything else.
+    let (deletes, others): (Vec<_>, Vec<_>) = ops.iter().partition(|(m, _)| m == "DELETE");
+    for (m, p) in others.into_iter().chain(deletes) {
         let path = if p.contains("/overrides/{id}") {
             p.replace("{id}", &override_id)
         } else {
@@ -104,6 +120,7 @@ async fn the_openapi_document_matches_what_the_server_answers() {
             .replace("{name}", "noc")
             .replace("{code}", "DOCCHECK")
             .replace("{path}", "docs/check")
+            .replace("{n}", "1")
             .replace("{source}", "doccheck");
         let method = Method::from_bytes(m.as_bytes()).unwrap();
         let body = if m == "GET" { None } else { Some(json!({})) };
@@ -113,6 +130,16 @@ async fn the_openapi_document_matches_what_the_server_answers() {
             "{m} {p} is documented but answers {s}"
         );
     }
+    // The page the DELETE took away is found by the search below.
+    let (s, _) = call(
+        &app,
+        &token,
+        Method::POST,
+        "/api/v1/wiki/docs/check/restore",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
     // Real responses carry exactly the documented fields.
     assert_eq!(keys(&t), props(&doc, "Ticket"), "Ticket");
     assert_eq!(keys(&t["sla"]), props(&doc, "SlaView"), "SlaView");
@@ -268,6 +295,22 @@ async fn every_error_the_server_answers_is_one_its_operation_documents() {
             "/api/v1/wiki/{path}/revisions",
             c.get(app.url("/api/v1/wiki/%28/revisions"))
                 .header("authorization", &bearer),
+            422,
+        ),
+        (
+            "GET",
+            "/api/v1/wiki/{path}/diff",
+            c.get(app.url("/api/v1/wiki/%28/diff"))
+                .header("authorization", &bearer),
+            422,
+        ),
+        // An action without the field it needs.
+        (
+            "POST",
+            "/api/v1/wiki/{path}/revert",
+            c.post(app.url("/api/v1/wiki/docs/check/revert"))
+                .header("authorization", &bearer)
+                .json(&json!({})),
             422,
         ),
         // A token that does not exist, and one of another scope.
