@@ -4,20 +4,45 @@ use fantoccini::{ClientBuilder, Locator};
 
 use crate::helpers::*;
 
-async fn browser() -> fantoccini::Client {
+/// A browser session and the profile directory Chromium writes to, removed once the session
+/// is closed (Chromium goes on writing there until then).
+struct Browser {
+    client: fantoccini::Client,
+    profile: Option<tempfile::TempDir>,
+}
+
+impl std::ops::Deref for Browser {
+    type Target = fantoccini::Client;
+    fn deref(&self) -> &fantoccini::Client {
+        &self.client
+    }
+}
+
+impl Browser {
+    /// Ends the session (chromedriver stops its Chromium), then removes the profile.
+    async fn close(mut self) -> Result<(), fantoccini::error::CmdError> {
+        let r = self.client.clone().close().await;
+        if let Some(p) = self.profile.take() {
+            let _ = p.close();
+        }
+        r
+    }
+}
+
+async fn browser() -> Browser {
     let webdriver = std::env::var("OPSDESK_TEST_WEBDRIVER").expect(
         "OPSDESK_TEST_WEBDRIVER must name a running chromedriver (scripts/test starts one)",
     );
     let chromium =
         std::env::var("OPSDESK_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let profile = tempfile::tempdir().unwrap().keep();
+    let profile = tempfile::tempdir().unwrap();
     let caps = serde_json::json!({
         "goog:chromeOptions": {
             "binary": chromium,
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.display()),
+                "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.path().display()),
             ]
         }
     });
@@ -25,11 +50,15 @@ async fn browser() -> fantoccini::Client {
         unreachable!()
     };
     // chromedriver listens on loopback in plain HTTP: no TLS stack needed.
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&webdriver)
         .await
-        .expect("connect to chromedriver")
+        .expect("connect to chromedriver");
+    Browser {
+        client,
+        profile: Some(profile),
+    }
 }
 
 #[tokio::test]
@@ -361,7 +390,7 @@ async fn a_customer_signs_in_lands_in_the_portal_and_opens_a_ticket_with_a_file(
 }
 
 /// Signs the admin in on a browser of its own.
-async fn admin_browser(app: &TestApp) -> Result<fantoccini::Client, fantoccini::error::CmdError> {
+async fn admin_browser(app: &TestApp) -> Result<Browser, fantoccini::error::CmdError> {
     let c = browser().await;
     c.goto(&app.url("/login")).await?;
     c.wait().for_element(Locator::Css("input#username")).await?;
