@@ -91,13 +91,16 @@ struct Args {
     keep: Option<PathBuf>,
     /// Skip the load: copy the database `--keep` left in this folder and measure on the copy.
     reuse: Option<PathBuf>,
+    /// PostgreSQL: measure on this database, loaded by an interrupted earlier run (its name is
+    /// printed at the start), without loading it and without dropping it.
+    pg_db: Option<String>,
     search: bool,
     stale_fts_stats: bool,
 }
 
 const USAGE: &str = "usage: cargo bench --bench wiki_store -- [--pages 10000] [--tickets 1000000] \
                      [--runs 50] [--saves 1000] [--creates 200] [--pg URL] [--no-sqlite] [--out FILE] \
-                     [--keep DIR | --reuse DIR] [--no-search] [--stale-fts-stats]";
+                     [--keep DIR | --reuse DIR] [--pg-db NAME] [--no-search] [--stale-fts-stats]";
 
 fn parse_count(s: &str) -> Result<i64, String> {
     let s = s.trim().to_ascii_lowercase();
@@ -127,6 +130,7 @@ impl Args {
             out: None,
             keep: None,
             reuse: None,
+            pg_db: None,
             search: true,
             stale_fts_stats: false,
         };
@@ -145,6 +149,7 @@ impl Args {
                 "--out" => a.out = Some(PathBuf::from(value("--out")?)),
                 "--keep" => a.keep = Some(PathBuf::from(value("--keep")?)),
                 "--reuse" => a.reuse = Some(PathBuf::from(value("--reuse")?)),
+                "--pg-db" => a.pg_db = Some(value("--pg-db")?),
                 "--no-search" => a.search = false,
                 "--stale-fts-stats" => a.stale_fts_stats = true,
                 "-h" | "--help" => return Err(USAGE.into()),
@@ -218,23 +223,30 @@ async fn run(args: Args) -> Res<()> {
         tmp.close()?;
     }
     if let Some(admin) = &args.pg {
-        let name = format!(
-            "opsdesk_bench_wiki_{}",
-            hex::encode(rand::random::<[u8; 4]>())
-        );
+        let name = match &args.pg_db {
+            Some(n) => n.clone(),
+            None => format!(
+                "opsdesk_bench_wiki_{}",
+                hex::encode(rand::random::<[u8; 4]>())
+            ),
+        };
         eprintln!(
             "== PostgreSQL ({name}): {} pages, {} tickets",
             args.pages, args.tickets
         );
         let admin_pool = sqlx::PgPool::connect(admin).await?;
-        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&admin_pool)
-            .await?;
+        if args.pg_db.is_none() {
+            sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&admin_pool)
+                .await?;
+        }
         let mut u = url::Url::parse(admin)?;
         u.set_path(&name);
         let r = one(u.as_str(), &args, None).await;
         md.push_str(&render("PostgreSQL", &args, r));
-        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(format!(
+        if args.pg_db.is_some() {
+            eprintln!("   kept the database {name}");
+        } else if let Err(e) = sqlx::raw_sql(AssertSqlSafe(format!(
             "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
         )))
         .execute(&admin_pool)
@@ -293,7 +305,7 @@ async fn one(url: &str, args: &Args, dir: Option<&Path>) -> Res<Report> {
     let db_url = DatabaseUrl::parse(url)?;
     let now_us = SystemClock.now().as_microsecond();
 
-    let reused = dir.is_some() && args.reuse.is_some();
+    let reused = (dir.is_some() && args.reuse.is_some()) || (dir.is_none() && args.pg_db.is_some());
     let db;
     let pages;
     if reused {
@@ -1172,19 +1184,32 @@ async fn analyze_wiki(db: &Db, stale: bool) -> Res<()> {
 
 /// The pages of a database loaded earlier (`--reuse`), and what the report says of them.
 async fn reuse(db: &Db, r: &mut Report) -> Res<Vec<PageMeta>> {
-    let Db::Sqlite(p) = db else {
-        return Err("--reuse is for SQLite".into());
+    let (rows, revisions, links): (Vec<(String, i64)>, i64, i64) = match db {
+        Db::Sqlite(p) => (
+            sqlx::query_as("SELECT path, length(CAST(body AS BLOB)) FROM wiki_pages ORDER BY id")
+                .fetch_all(&**p)
+                .await?,
+            sqlx::query_scalar("SELECT count(*) FROM wiki_revisions")
+                .fetch_one(&**p)
+                .await?,
+            sqlx::query_scalar("SELECT count(*) FROM wiki_links")
+                .fetch_one(&**p)
+                .await?,
+        ),
+        Db::Postgres(p) => (
+            sqlx::query_as("SELECT path, octet_length(body)::int8 FROM wiki_pages ORDER BY id")
+                .fetch_all(p)
+                .await?,
+            sqlx::query_scalar("SELECT count(*) FROM wiki_revisions")
+                .fetch_one(p)
+                .await?,
+            sqlx::query_scalar("SELECT count(*) FROM wiki_links")
+                .fetch_one(p)
+                .await?,
+        ),
     };
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT path, length(CAST(body AS BLOB)) FROM wiki_pages ORDER BY id")
-            .fetch_all(&**p)
-            .await?;
-    r.revisions = sqlx::query_scalar("SELECT count(*) FROM wiki_revisions")
-        .fetch_one(&**p)
-        .await?;
-    r.links = sqlx::query_scalar("SELECT count(*) FROM wiki_links")
-        .fetch_one(&**p)
-        .await?;
+    r.revisions = revisions;
+    r.links = links;
     let mut out = Vec::with_capacity(rows.len());
     for (path, bytes) in rows {
         r.wiki_bytes += bytes as usize;

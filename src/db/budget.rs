@@ -1,22 +1,24 @@
-//! Reads that give up once a time budget is spent (SQLite only), so a caller can try a plan
-//! that is fast on most data and fall back to one whose cost it knows when it is not: the
-//! ticket search walks a list in its order and tests each row (microseconds when matches are
-//! common, the whole table when they are rare) before it builds the full match set.
+//! Reads that give up once a time budget is spent, so a caller can try a plan that is fast on
+//! most data and fall back to one whose cost it knows when it is not: the ticket and wiki
+//! searches walk a list in its order and test each row (microseconds when matches are common,
+//! the whole table when they are rare) before they build the full match set.
 //!
 //! SQLite calls a progress handler every few hundred virtual-machine steps; ours answers "stop"
-//! once the deadline has passed, and the statement fails with SQLITE_INTERRUPT, which
-//! [`Budgeted::fetch`]'s callers see as `None`. The handler stays on the pooled connection
-//! until it is removed, so it is disarmed when the [`Budgeted`] is dropped (a cancelled request
-//! included): a later borrower of the connection is never interrupted by a stale deadline.
+//! once the deadline has passed, and the statement fails with SQLITE_INTERRUPT. The handler
+//! stays on the pooled connection until it is removed, so it is disarmed when the [`Budgeted`]
+//! is dropped (a cancelled request included): a later borrower of the connection is never
+//! interrupted by a stale deadline. PostgreSQL's reader is a transaction of its own with a
+//! `statement_timeout` local to it, so the setting ends with the transaction, however that
+//! ends. Either way [`unless_interrupted`] turns the stop into `None`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use sqlx::Sqlite;
 use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, Postgres, Sqlite};
 
-use super::{SqliteDb, StoreError};
+use super::{Db, SqliteDb, StoreError};
 
 /// Virtual-machine steps between two looks at the clock: a few microseconds of work, so a
 /// budget is overrun by no more than that, and the clock is read rarely enough to cost nothing.
@@ -24,12 +26,31 @@ const STEPS_PER_CHECK: i32 = 1000;
 
 /// SQLite's result code for a statement stopped by its progress handler.
 const SQLITE_INTERRUPT: &str = "9";
+/// PostgreSQL's SQLSTATE for a statement cancelled by `statement_timeout` (query_canceled).
+const PG_QUERY_CANCELED: &str = "57014";
 
-/// A reader connection whose statements stop once the budget is spent.
+/// A reader whose statements stop once the budget is spent.
 #[derive(Debug)]
-pub struct Budgeted {
-    conn: PoolConnection<Sqlite>,
+pub enum Budgeted {
+    Sqlite(SqliteReader),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// SQLite's budgeted reader: the connection, and the switch that disarms its handler.
+#[derive(Debug)]
+pub struct SqliteReader {
+    pub(crate) conn: PoolConnection<Sqlite>,
     armed: Arc<AtomicBool>,
+}
+
+impl Db {
+    /// A reader whose statements, from now on, each stop once `budget` has passed.
+    pub async fn budgeted(&self, budget: Duration) -> Result<Budgeted, StoreError> {
+        match self {
+            Db::Sqlite(s) => s.budgeted(budget).await,
+            Db::Postgres(p) => pg_budgeted(p, budget).await,
+        }
+    }
 }
 
 impl SqliteDb {
@@ -44,26 +65,66 @@ impl SqliteDb {
             .set_progress_handler(STEPS_PER_CHECK, move || {
                 !flag.load(Ordering::Relaxed) || Instant::now() < deadline
             });
-        Ok(Budgeted { conn, armed })
+        Ok(Budgeted::Sqlite(SqliteReader { conn, armed }))
     }
 }
 
+/// PostgreSQL counts the timeout per statement, from its start: each statement on this reader
+/// gets the whole budget (the callers run one).
+async fn pg_budgeted(pool: &PgPool, budget: Duration) -> Result<Budgeted, StoreError> {
+    let mut tx = pool.begin().await?;
+    // 0 would mean "no timeout".
+    let ms = budget.as_millis().max(1);
+    sqlx::query("SELECT set_config('statement_timeout', $1, true)")
+        .bind(format!("{ms}ms"))
+        .execute(&mut *tx)
+        .await?;
+    Ok(Budgeted::Postgres(tx))
+}
+
+/// Runs `$body` with `$conn` bound to the budgeted reader's connection, whichever backend.
+#[macro_export]
+macro_rules! on_budget {
+    ($b:expr, |$conn:ident| $body:expr) => {
+        match $b {
+            $crate::db::Budgeted::Sqlite(r) => {
+                let $conn: &mut sqlx::SqliteConnection = &mut *r.conn;
+                $body
+            }
+            $crate::db::Budgeted::Postgres(tx) => {
+                let $conn: &mut sqlx::PgConnection = &mut *tx;
+                $body
+            }
+        }
+    };
+}
+
 impl Budgeted {
-    /// The connection, for one statement.
-    pub fn conn(&mut self) -> &mut sqlx::SqliteConnection {
-        &mut self.conn
+    /// Whether its statements may be cached prepared statements: not on PostgreSQL, whose
+    /// generic plans ignore the bound values (`tickets::store::search::cached`).
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Budgeted::Sqlite(_))
     }
 
-    /// Removes the handler before the connection goes back to the pool.
-    pub async fn release(mut self) {
-        self.armed.store(false, Ordering::Relaxed);
-        if let Ok(mut h) = self.conn.lock_handle().await {
-            h.remove_progress_handler();
+    /// Removes SQLite's handler before the connection goes back to the pool; ends
+    /// PostgreSQL's read transaction (and its timeout with it).
+    pub async fn release(self) {
+        match self {
+            Budgeted::Sqlite(mut r) => {
+                r.armed.store(false, Ordering::Relaxed);
+                if let Ok(mut h) = r.conn.lock_handle().await {
+                    h.remove_progress_handler();
+                }
+            }
+            Budgeted::Postgres(tx) => {
+                // It only read; a statement the timeout stopped has aborted it anyway.
+                let _ = tx.rollback().await;
+            }
         }
     }
 }
 
-impl Drop for Budgeted {
+impl Drop for SqliteReader {
     fn drop(&mut self) {
         self.armed.store(false, Ordering::Relaxed);
     }
@@ -73,7 +134,14 @@ impl Drop for Budgeted {
 pub fn unless_interrupted<T>(r: Result<T, sqlx::Error>) -> Result<Option<T>, StoreError> {
     match r {
         Ok(v) => Ok(Some(v)),
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(SQLITE_INTERRUPT) => Ok(None),
+        Err(sqlx::Error::Database(e))
+            if matches!(
+                e.code().as_deref(),
+                Some(SQLITE_INTERRUPT | PG_QUERY_CANCELED)
+            ) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -88,6 +156,13 @@ mod tests {
     /// Counts to `n` in SQL: long enough for a budget to stop at large `n`.
     const COUNT_TO: &str = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c \
                             WHERE i < ?) SELECT max(i) FROM c";
+
+    fn conn(b: &mut super::Budgeted) -> &mut sqlx::SqliteConnection {
+        match b {
+            super::Budgeted::Sqlite(r) => &mut r.conn,
+            super::Budgeted::Postgres(_) => unreachable!("SQLite"),
+        }
+    }
 
     async fn sqlite() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
@@ -104,14 +179,14 @@ mod tests {
         let mut b = p.budgeted(Duration::from_millis(5)).await.unwrap();
         let r = sqlx::query_scalar::<_, i64>(COUNT_TO)
             .bind(1_000_000_000_i64)
-            .fetch_one(b.conn())
+            .fetch_one(conn(&mut b))
             .await;
         assert_eq!(unless_interrupted(r).unwrap(), None);
         // Within the budget a statement answers.
         let mut b = p.budgeted(Duration::from_secs(30)).await.unwrap();
         let r = sqlx::query_scalar::<_, i64>(COUNT_TO)
             .bind(10_000_i64)
-            .fetch_one(b.conn())
+            .fetch_one(conn(&mut b))
             .await;
         assert_eq!(unless_interrupted(r).unwrap(), Some(10_000));
         b.release().await;
@@ -144,7 +219,7 @@ mod tests {
         let Db::Sqlite(p) = &db else { unreachable!() };
         let mut b = p.budgeted(Duration::from_secs(30)).await.unwrap();
         let r = sqlx::query_scalar::<_, i64>("SELECT nope FROM nowhere")
-            .fetch_one(b.conn())
+            .fetch_one(conn(&mut b))
             .await;
         assert!(unless_interrupted(r).is_err());
     }

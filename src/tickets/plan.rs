@@ -1,14 +1,16 @@
-//! How a ticket search runs its count and its page when the query has full-text terms, on
-//! SQLite. The set form (the trigram index's matches, then the list's order) costs in
-//! proportion to the matches: 300k of 1M tickets hold "packet loss", and finding and ordering
-//! them all took half a second for 50 rows. The probe form walks the list in its order and
+//! How a ticket search runs its count and its page when the query has full-text terms. The set
+//! form (the trigram index's matches, then the list's order) costs in proportion to the
+//! matches: 300k of 1M tickets hold "packet loss", and finding and ordering them all took half
+//! a second for 50 rows on SQLite; on PostgreSQL a word in many messages took 2 s. The probe form walks the list in its order and
 //! tests each row, so it stops after the first page's worth: a fraction of a millisecond for a
 //! common term, but the whole table for a rare one. So:
 //!
-//! 1. each term is looked up in the index first: with fewer than [`COMMON`] tickets it is
-//!    rare and stays in the set form, where its few matches drive the search; a common term
-//!    becomes a test on each row (a query may mix both), and so does a term too short for
-//!    the index (under three characters), whose set form scans every message anyway;
+//! 1. on SQLite each term is looked up in the index first: with fewer than [`COMMON`] tickets
+//!    it is rare and stays in the set form, where its few matches drive the search; a common
+//!    term becomes a test on each row (a query may mix both), and so does a term too short
+//!    for the index (under three characters), whose set form scans every message anyway.
+//!    PostgreSQL's trigram index cannot say how common a term is without finding every
+//!    match, so there every term is tried row by row first;
 //! 2. if any term is tested row by row, that form runs under a time budget
 //!    ([`COUNT_BUDGET`], [`PAGE_BUDGET`]), and the set form
 //!    only if the budget runs out (a further condition, an order with no index, a page deep
@@ -64,37 +66,52 @@ pub async fn probe_filter(
     Ok(Some(tql::to_probe_sql(expr, ctx, &common)?))
 }
 
-/// The count of `filter`'s matches (up to `cap`), by `probe` within `budget` when given.
+/// [`COUNT_BUDGET`] on SQLite. PostgreSQL tests a row more slowly (ILIKE folds case as it
+/// goes): a word in a few percent of 1M tickets took 50–90 ms to count to the cap, where its
+/// set form took 3 s. Its rare terms pay this budget before the index answers (10–60 ms).
+pub fn count_budget(db: &Db) -> Duration {
+    match db {
+        Db::Sqlite(_) => COUNT_BUDGET,
+        Db::Postgres(_) => PG_COUNT_BUDGET,
+    }
+}
+
+const PG_COUNT_BUDGET: Duration = Duration::from_millis(150);
+
+/// The count of `filter`'s matches (up to `cap`), by `probe` within `budget` when given; and
+/// whether the probe answered.
 pub async fn count(
     db: &Db,
     filter: &Filter,
     probe: Option<&Filter>,
     cap: Option<i64>,
     budget: Duration,
-) -> Result<i64, StoreError> {
-    if let (Some(p), Db::Sqlite(s), Some(_)) = (probe, db, cap) {
-        let mut b = s.budgeted(budget).await?;
+) -> Result<(i64, bool), StoreError> {
+    if let (Some(p), Some(_)) = (probe, cap) {
+        let mut b = db.budgeted(budget).await?;
         let n = search::count_within(&mut b, p, cap).await?;
         b.release().await;
         if let Some(n) = n {
-            return Ok(n);
+            return Ok((n, true));
         }
     }
-    search::count(db, filter, cap).await
+    Ok((search::count(db, filter, cap).await?, false))
 }
 
-/// One page of `filter`'s matches, by `probe` within `budget` when given.
+/// One page of `filter`'s matches, by `probe` within `budget` when given and `walk` holds.
 pub async fn page(
     db: &Db,
     filter: &Filter,
     probe: Option<&Filter>,
+    walk: bool,
     at: &PageAt<'_>,
     budget: Duration,
 ) -> Result<Vec<TicketRow>, StoreError> {
-    if let (Some(p), Db::Sqlite(s)) = (probe, db)
+    if let Some(p) = probe
+        && walk
         && at.offset + at.limit <= PROBE_ROWS
     {
-        let mut b = s.budgeted(budget).await?;
+        let mut b = db.budgeted(budget).await?;
         let rows = search::page_within(&mut b, p, at).await?;
         b.release().await;
         if let Some(rows) = rows {

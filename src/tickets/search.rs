@@ -69,11 +69,11 @@ pub async fn find(db: &Db, s: Search<'_>, now: Timestamp) -> Result<Found, AppEr
     find_planned(db, s, now, Plan::Auto).await
 }
 
-/// How [`find_planned`] runs full-text terms on SQLite (see plan.rs).
+/// How [`find_planned`] runs full-text terms (see plan.rs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plan {
-    /// Terms in at least [`plan::COMMON`] tickets row by row, within [`plan::COUNT_BUDGET`]
-    /// and [`plan::PAGE_BUDGET`].
+    /// Terms in at least [`plan::COMMON`] tickets (on PostgreSQL: all) row by row, within
+    /// [`plan::count_budget`] and [`plan::PAGE_BUDGET`].
     Auto,
     /// The set form only.
     SetOnly,
@@ -85,9 +85,9 @@ pub enum Plan {
 impl Plan {
     /// (count budget, page budget, tickets from which a term is common), or `None` for the
     /// set form only.
-    fn probing(self) -> Option<(Duration, Duration, i64)> {
+    fn probing(self, db: &Db) -> Option<(Duration, Duration, i64)> {
         match self {
-            Plan::Auto => Some((plan::COUNT_BUDGET, plan::PAGE_BUDGET, plan::COMMON)),
+            Plan::Auto => Some((plan::count_budget(db), plan::PAGE_BUDGET, plan::COMMON)),
             Plan::SetOnly => None,
             Plan::Probe {
                 budget,
@@ -125,7 +125,7 @@ pub async fn find_planned(
         current_user: s.current_user,
     };
     let filter = fenced(tql::to_sql(expr.as_ref(), &ctx)?, s.customer);
-    let (probe, count_budget, page_budget) = match plan.probing() {
+    let (probe, count_budget, page_budget) = match plan.probing(db) {
         None => (None, Duration::ZERO, Duration::ZERO),
         Some((count_budget, page_budget, common_from)) => {
             let probe = plan::probe_filter(db, expr.as_ref(), &ctx, common_from).await?;
@@ -134,7 +134,10 @@ pub async fn find_planned(
         }
     };
     let cap = (!s.exact_total).then_some(COUNT_CAP + 1);
-    let counted = plan::count(db, &filter, probe.as_ref(), cap, count_budget).await?;
+    let (counted, walked) = plan::count(db, &filter, probe.as_ref(), cap, count_budget).await?;
+    // On PostgreSQL every term is walked first, rare ones included: once the count's walk ran
+    // out of budget, the term is rare, and the page's walk would only spend its budget too.
+    let walk_page = walked || matches!(db, Db::Sqlite(_)) || cap.is_none();
     let total_exact = s.exact_total || counted <= COUNT_CAP;
     let total = if total_exact { counted } else { COUNT_CAP };
     let keyset = match s.after {
@@ -153,7 +156,7 @@ pub async fn find_planned(
         limit: s.per_page,
         offset,
     };
-    let rows = plan::page(db, &filter, probe.as_ref(), &at, page_budget).await?;
+    let rows = plan::page(db, &filter, probe.as_ref(), walk_page, &at, page_budget).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut tx = db.begin_read().await?;
     let w = watchers::of_many(&mut tx, &ids).await?;

@@ -29,6 +29,17 @@ impl Builder<'_> {
         self.ctx.backend == Backend::Sqlite && s.chars().count() >= 3
     }
 
+    /// A column as the probe form tests it. On PostgreSQL, `col || ''` is no column its
+    /// trigram index covers, so the planner cannot turn the test on each row back into the set
+    /// form. SQLite's FTS5 tables are only ever used through MATCH, so its columns need no
+    /// fence.
+    fn unindexed(&self, col: &str) -> String {
+        match self.ctx.backend {
+            Backend::Sqlite => col.to_owned(),
+            Backend::Postgres => format!("({col} || '')"),
+        }
+    }
+
     /// Whether to test this term row by row. Only an ASCII string can be: LIKE's ASCII case
     /// folding then agrees with the trigram index's. (They differ only on text holding one of
     /// the few non-ASCII letters whose case fold is ASCII, such as the Kelvin sign: the index
@@ -37,12 +48,11 @@ impl Builder<'_> {
     /// choices ([`Probing::Chosen`]) line up with the terms. A string under three characters
     /// has no trigram to look up: its set form scans every message (seconds at 1M tickets),
     /// so the walk is worth trying whatever it finds, and the atom says it is not indexed.
+    ///
+    /// PostgreSQL's set form is ILIKE too, so there any string can be tested row by row.
     fn probe_term(&mut self, table: FtsTable, s: &str) -> bool {
-        if matches!(self.probing, Probing::Off)
-            || self.ctx.backend != Backend::Sqlite
-            || s.is_empty()
-            || !s.is_ascii()
-        {
+        let sqlite = self.ctx.backend == Backend::Sqlite;
+        if matches!(self.probing, Probing::Off) || s.is_empty() || (sqlite && !s.is_ascii()) {
             return false;
         }
         let i = self.atoms.len();
@@ -62,7 +72,8 @@ impl Builder<'_> {
         match (&c.op, &c.value) {
             (Op::Like | Op::NotLike, Value::Text(s)) if self.probe_term(FtsTable::Subjects, s) => {
                 let tail = self.like_pattern(s);
-                let m = format!("t.subject LIKE {tail} ESCAPE '\\'");
+                let (col, like) = (self.unindexed("t.subject"), self.like_op());
+                let m = format!("{col} {like} {tail} ESCAPE '\\'");
                 Ok(if c.op == Op::Like {
                     m
                 } else {
@@ -83,6 +94,14 @@ impl Builder<'_> {
                     format!("(NOT {m})")
                 })
             }
+            // PostgreSQL: as a set of ids, so that `Subject LIKE x OR Content LIKE x` is one
+            // set too (see `Or` in to_sql.rs).
+            (Op::Like, Value::Text(s)) if self.ctx.backend == Backend::Postgres => {
+                let tail = self.like_pattern(s);
+                Ok(format!(
+                    "t.id IN (SELECT id FROM tickets WHERE subject ILIKE {tail} ESCAPE '\\')"
+                ))
+            }
             _ => self.text_cmp("t.subject", c),
         }
     }
@@ -97,12 +116,20 @@ impl Builder<'_> {
         };
         let matched = if self.probe_term(FtsTable::Bodies, s) {
             let tail = self.like_pattern(s);
-            // `LIMIT 1` keeps SQLite 3.51 from turning the EXISTS into a semi-join, whose
-            // OFFSET then skips one row per matching message instead of per ticket (page 2
-            // of a list started up to a page too early; tests/integration/search_plans.rs).
+            let (col, like) = (self.unindexed("x.body"), self.like_op());
+            // Each backend must run the EXISTS once per candidate ticket, through the
+            // messages' ticket_id index. `LIMIT 1` keeps SQLite 3.51 from turning it into a
+            // semi-join, whose OFFSET then skips one row per matching message instead of per
+            // ticket (page 2 of a list started up to a page too early; tests/integration/
+            // search_plans.rs). PostgreSQL drops a LIMIT there and may hash the subquery over
+            // every message (2.7 s at 1M tickets); `OFFSET 0` keeps it correlated.
+            let fence = match self.ctx.backend {
+                Backend::Sqlite => "LIMIT 1",
+                Backend::Postgres => "OFFSET 0",
+            };
             format!(
                 "EXISTS (SELECT 1 FROM ticket_transactions x WHERE x.ticket_id = t.id \
-                 AND x.body LIKE {tail} ESCAPE '\\' LIMIT 1)"
+                 AND {col} {like} {tail} ESCAPE '\\' {fence})"
             )
         } else if self.fts_ok(s) {
             let p = self.text(&fts_phrase(s));
@@ -202,6 +229,33 @@ mod tests {
     }
 
     #[test]
+    fn postgresql_reads_an_or_of_text_terms_as_one_set_of_ids() {
+        let e =
+            parse("Subject LIKE 'bgp' OR (Content LIKE 'loss' OR Content LIKE 'flap')").unwrap();
+        let sql = to_sql(Some(&e), &ctx(Backend::Postgres)).unwrap().sql;
+        assert_eq!(sql.matches("t.id IN (").count(), 1, "{sql}");
+        assert_eq!(sql.matches("UNION ALL").count(), 2, "{sql}");
+        assert!(
+            sql.contains("SELECT id FROM tickets WHERE subject ILIKE $1"),
+            "{sql}"
+        );
+        // Anything else in the OR keeps it an OR; so does SQLite, whose FTS5 sets differ.
+        let e = parse("Subject LIKE 'bgp' OR Queue = 'NOC'").unwrap();
+        let sql = to_sql(Some(&e), &ctx(Backend::Postgres)).unwrap().sql;
+        assert!(sql.contains(" OR t.queue = $2"), "{sql}");
+        let e = parse("Subject LIKE 'bgp' OR Content LIKE 'loss'").unwrap();
+        let sql = to_sql(Some(&e), &ctx(Backend::Sqlite)).unwrap().sql;
+        assert!(
+            !sql.contains("UNION ALL SELECT id FROM tickets WHERE subject"),
+            "{sql}"
+        );
+        // NOT LIKE is no set of ids to merge.
+        let e = parse("Subject NOT LIKE 'bgp' OR Content LIKE 'loss'").unwrap();
+        let sql = to_sql(Some(&e), &ctx(Backend::Postgres)).unwrap().sql;
+        assert!(sql.contains(" OR t.id IN ("), "{sql}");
+    }
+
+    #[test]
     fn ascii_terms_become_row_tests_with_their_index_named() {
         let (sql, atoms) = probe(
             Backend::Sqlite,
@@ -236,9 +290,29 @@ mod tests {
     }
 
     #[test]
+    fn postgresql_tests_every_term_on_each_row_out_of_its_indexes_reach() {
+        // Any string (its set form is ILIKE too); the column is fenced from the trigram
+        // index, and the EXISTS from being hashed over every message.
+        let (sql, atoms) = probe(
+            Backend::Postgres,
+            "Content LIKE 'Žilina' OR Subject NOT LIKE 'loss'",
+        )
+        .unwrap();
+        assert!(
+            sql.contains("AND (x.body || '') ILIKE $1 ESCAPE '\\' OFFSET 0)"),
+            "{sql}"
+        );
+        assert!(sql.contains("(NOT (t.subject || '') ILIKE $2"), "{sql}");
+        assert_eq!(atoms.len(), 2);
+        assert!(
+            atoms.iter().all(|a| !a.indexed),
+            "no index to ask: {atoms:?}"
+        );
+    }
+
+    #[test]
     fn no_probe_form_where_it_would_be_the_set_form() {
-        // PostgreSQL has one form; non-ASCII strings keep the index (or plain LIKE).
-        assert_eq!(probe(Backend::Postgres, "Content LIKE 'packet loss'"), None);
+        // On SQLite non-ASCII strings keep the index (or plain LIKE).
         let (sql, atoms) = probe(Backend::Sqlite, "Content LIKE 'IP'").unwrap();
         assert!(
             sql.contains("EXISTS"),

@@ -62,11 +62,18 @@ impl Builder<'_> {
                 self.expr(a, depth + 1)?,
                 self.expr(b, depth + 1)?
             ),
-            Expr::Or(a, b) => format!(
-                "({} OR {})",
-                self.expr(a, depth + 1)?,
-                self.expr(b, depth + 1)?
-            ),
+            Expr::Or(a, b) => {
+                let (a, b) = (self.expr(a, depth + 1)?, self.expr(b, depth + 1)?);
+                match (self.ctx.backend, id_set(&a), id_set(&b)) {
+                    // PostgreSQL cannot read `id IN (x) OR id IN (y)` as one set: it tests
+                    // every ticket against both (a word in five tickets took 1.9 s at 1M).
+                    // One IN over the union is read as a join with the matches.
+                    (Backend::Postgres, Some(x), Some(y)) => {
+                        format!("t.id IN ({x} UNION ALL {y})")
+                    }
+                    _ => format!("({a} OR {b})"),
+                }
+            }
             Expr::Not(a) => format!("(NOT {})", self.expr(a, depth + 1)?),
             Expr::Cond(c) => self.cond(c)?,
         })
@@ -397,4 +404,25 @@ fn sql_op(op: Op) -> &'static str {
         Op::IsNull => "IS NULL",
         Op::IsNotNull => "IS NOT NULL",
     }
+}
+
+/// The subquery of a condition that is exactly `t.id IN (subquery)`, if it is one. The SQL is
+/// ours (values are binds, and the only literals hold no parentheses), so counting parentheses
+/// finds where the IN's list ends.
+fn id_set(sql: &str) -> Option<&str> {
+    let inner = sql.strip_prefix("t.id IN (")?.strip_suffix(')')?;
+    let mut depth = 0_i32;
+    for ch in inner.chars() {
+        match ch {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+    }
+    (depth == 0).then_some(inner)
 }

@@ -2,7 +2,8 @@
 //! form (the trigram index's matches, then the order) and the probe form (the list in its
 //! order, each row tested), with a time budget that hands over from one to the other. Whatever
 //! form answers, a search must answer the same: every query, order, page and cursor below is
-//! run by each and compared whole. On PostgreSQL there is one form, and the same checks hold.
+//! run by each and compared whole, on both databases (PostgreSQL has the same two forms, with
+//! no index lookup in front: every term is tried row by row first).
 
 use std::time::Duration;
 
