@@ -72,14 +72,28 @@ impl SqliteDb {
 /// PostgreSQL counts the timeout per statement, from its start: each statement on this reader
 /// gets the whole budget (the callers run one).
 async fn pg_budgeted(pool: &PgPool, budget: Duration) -> Result<Budgeted, StoreError> {
-    let mut tx = pool.begin().await?;
     // 0 would mean "no timeout".
-    let ms = budget.as_millis().max(1);
-    sqlx::query("SELECT set_config('statement_timeout', $1, true)")
-        .bind(format!("{ms}ms"))
-        .execute(&mut *tx)
-        .await?;
-    Ok(Budgeted::Postgres(tx))
+    let ms = format!("{}ms", budget.as_millis().max(1));
+    Ok(Budgeted::Postgres(
+        pg_reader(pool, &[("statement_timeout", &ms)]).await?,
+    ))
+}
+
+/// A PostgreSQL read transaction with `settings` (name, value) local to it: they end with the
+/// transaction however it ends, so the pooled connection goes back as it came.
+pub async fn pg_reader(
+    pool: &PgPool,
+    settings: &[(&str, &str)],
+) -> Result<sqlx::Transaction<'static, Postgres>, StoreError> {
+    let mut tx = pool.begin().await?;
+    for (name, value) in settings {
+        sqlx::query("SELECT set_config($1, $2, true)")
+            .bind(*name)
+            .bind(*value)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(tx)
 }
 
 /// Runs `$body` with `$conn` bound to the budgeted reader's connection, whichever backend.
@@ -100,9 +114,8 @@ macro_rules! on_budget {
 }
 
 impl Budgeted {
-    /// Whether its statements may be cached prepared statements: not on PostgreSQL, whose
-    /// generic plans ignore the bound values (`tickets::store::search::cached`).
-    pub fn is_sqlite(&self) -> bool {
+    /// [`Db::caches_statements`] for this reader's backend.
+    pub fn caches_statements(&self) -> bool {
         matches!(self, Budgeted::Sqlite(_))
     }
 

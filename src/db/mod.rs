@@ -21,7 +21,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use backup::backup_sqlite;
-pub use budget::{Budgeted, unless_interrupted};
+pub use budget::{Budgeted, pg_reader, unless_interrupted};
 pub use error::StoreError;
 pub use ts::Ts;
 pub use url::DatabaseUrl;
@@ -281,6 +281,16 @@ impl Db {
             Db::Sqlite(_) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// Whether dynamic SQL (a search, whose text and values vary) may run as a cached prepared
+    /// statement. Not on PostgreSQL: after five runs of one statement it may switch to a
+    /// generic plan, made without the bound values, and for `ILIKE $1` that plan walks the
+    /// whole list (a wiki search for a word in 5 of 10k pages: 2.5 s with the generic plan,
+    /// 1.5 ms with the value's). An unnamed statement is planned with its values every time.
+    /// SQLite re-plans a cached statement itself when a value could change the plan.
+    pub fn caches_statements(&self) -> bool {
+        matches!(self, Db::Sqlite(_))
     }
 
     /// A transaction that will write. On SQLite it takes the write lock at BEGIN (IMMEDIATE):

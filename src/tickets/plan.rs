@@ -1,9 +1,10 @@
 //! How a ticket search runs its count and its page when the query has full-text terms. The set
 //! form (the trigram index's matches, then the list's order) costs in proportion to the
 //! matches: 300k of 1M tickets hold "packet loss", and finding and ordering them all took half
-//! a second for 50 rows on SQLite; on PostgreSQL a word in many messages took 2 s. The probe form walks the list in its order and
-//! tests each row, so it stops after the first page's worth: a fraction of a millisecond for a
-//! common term, but the whole table for a rare one. So:
+//! a second for 50 rows on SQLite; on PostgreSQL a word in many messages took 2 s. The probe
+//! form walks the list in its order and tests each row, so it stops after the first page's
+//! worth: a fraction of a millisecond for a common term, but the whole table for a rare one.
+//! So:
 //!
 //! 1. on SQLite each term is looked up in the index first: with fewer than [`COMMON`] tickets
 //!    it is rare and stays in the set form, where its few matches drive the search; a common
@@ -12,9 +13,10 @@
 //!    PostgreSQL's trigram index cannot say how common a term is without finding every
 //!    match, so there every term is tried row by row first;
 //! 2. if any term is tested row by row, that form runs under a time budget
-//!    ([`COUNT_BUDGET`], [`PAGE_BUDGET`]), and the set form
-//!    only if the budget runs out (a further condition, an order with no index, a page deep
-//!    in the list).
+//!    ([`count_budget`], [`PAGE_BUDGET`]), and the set form only if the budget runs out (a
+//!    further condition, an order with no index, a page deep in the list). On PostgreSQL a
+//!    count whose walk ran out marks the terms rare, and the page goes straight to the set
+//!    form.
 //!
 //! Both forms give the same tickets (tests/integration/search_plans.rs holds them to it), so
 //! which one answered shows only in the time taken.
@@ -78,37 +80,54 @@ pub fn count_budget(db: &Db) -> Duration {
 
 const PG_COUNT_BUDGET: Duration = Duration::from_millis(150);
 
-/// The count of `filter`'s matches (up to `cap`), by `probe` within `budget` when given; and
-/// whether the probe answered.
+/// A count of `filter`'s matches, and whether the page is still worth walking.
+#[derive(Debug, Clone, Copy)]
+pub struct Counted {
+    pub n: i64,
+    pub walk_page: bool,
+}
+
+/// The count of `filter`'s matches (up to `cap`), by `probe` within `budget` when given. On
+/// PostgreSQL every term is walked first, rare ones included (nothing says which are rare), so
+/// a count whose walk ran out of budget means the page's walk would only spend its own too.
+/// On SQLite only terms its index found common are walked, and the page goes on trying.
 pub async fn count(
     db: &Db,
     filter: &Filter,
     probe: Option<&Filter>,
     cap: Option<i64>,
     budget: Duration,
-) -> Result<(i64, bool), StoreError> {
+) -> Result<Counted, StoreError> {
     if let (Some(p), Some(_)) = (probe, cap) {
         let mut b = db.budgeted(budget).await?;
         let n = search::count_within(&mut b, p, cap).await?;
         b.release().await;
         if let Some(n) = n {
-            return Ok((n, true));
+            return Ok(Counted { n, walk_page: true });
         }
+        return Ok(Counted {
+            n: search::count(db, filter, cap).await?,
+            walk_page: matches!(db, Db::Sqlite(_)),
+        });
     }
-    Ok((search::count(db, filter, cap).await?, false))
+    Ok(Counted {
+        n: search::count(db, filter, cap).await?,
+        walk_page: true,
+    })
 }
 
-/// One page of `filter`'s matches, by `probe` within `budget` when given and `walk` holds.
+/// One page of `filter`'s matches, by `probe` within `budget` when given and `counted` says
+/// the walk is worth it.
 pub async fn page(
     db: &Db,
     filter: &Filter,
     probe: Option<&Filter>,
-    walk: bool,
+    counted: Counted,
     at: &PageAt<'_>,
     budget: Duration,
 ) -> Result<Vec<TicketRow>, StoreError> {
     if let Some(p) = probe
-        && walk
+        && counted.walk_page
         && at.offset + at.limit <= PROBE_ROWS
     {
         let mut b = db.budgeted(budget).await?;

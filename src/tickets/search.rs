@@ -134,12 +134,9 @@ pub async fn find_planned(
         }
     };
     let cap = (!s.exact_total).then_some(COUNT_CAP + 1);
-    let (counted, walked) = plan::count(db, &filter, probe.as_ref(), cap, count_budget).await?;
-    // On PostgreSQL every term is walked first, rare ones included: once the count's walk ran
-    // out of budget, the term is rare, and the page's walk would only spend its budget too.
-    let walk_page = walked || matches!(db, Db::Sqlite(_)) || cap.is_none();
-    let total_exact = s.exact_total || counted <= COUNT_CAP;
-    let total = if total_exact { counted } else { COUNT_CAP };
+    let counted = plan::count(db, &filter, probe.as_ref(), cap, count_budget).await?;
+    let total_exact = s.exact_total || counted.n <= COUNT_CAP;
+    let total = if total_exact { counted.n } else { COUNT_CAP };
     let keyset = match s.after {
         Some(c) => Some(keyset_filter(&sorts, c)?),
         None => None,
@@ -156,7 +153,7 @@ pub async fn find_planned(
         limit: s.per_page,
         offset,
     };
-    let rows = plan::page(db, &filter, probe.as_ref(), walk_page, &at, page_budget).await?;
+    let rows = plan::page(db, &filter, probe.as_ref(), counted, &at, page_budget).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut tx = db.begin_read().await?;
     let w = watchers::of_many(&mut tx, &ids).await?;

@@ -27,8 +27,8 @@ pub fn to_sql(expr: Option<&Expr>, ctx: &SqlCtx<'_>) -> Result<Filter, TqlError>
     Ok(build(expr, ctx, Probing::Off)?.0)
 }
 
-/// The query's full-text terms that can be tested row by row (full_text.rs), in query order;
-/// none on PostgreSQL, and none for short or non-ASCII strings.
+/// The query's full-text terms that can be tested row by row (full_text.rs), in query order:
+/// on SQLite the ASCII ones, on PostgreSQL all.
 pub fn probe_atoms(expr: Option<&Expr>, ctx: &SqlCtx<'_>) -> Result<Vec<Atom>, TqlError> {
     Ok(build(expr, ctx, Probing::All)?.1)
 }

@@ -35,16 +35,6 @@ macro_rules! bind_all {
     }};
 }
 
-/// Whether dynamic search SQL may be a cached prepared statement. Not on PostgreSQL: after five
-/// runs of one statement it may switch to a generic plan, made without the bound values, and
-/// for `ILIKE $1` that plan walks the whole list (a wiki search for a word in 5 of 10k pages:
-/// 2.5 s with the generic plan, 1.5 ms with the value's). An unnamed statement is planned with
-/// the values every time. SQLite re-plans a cached statement itself when a value could change
-/// it.
-pub(crate) fn cached(db: &Db) -> bool {
-    matches!(db, Db::Sqlite(_))
-}
-
 /// How many live (not merged) tickets match, counting no further than `cap` when given: the
 /// count visits every matching row, so on large results a cap keeps a list page as cheap as
 /// its rows (the caller reports "more than").
@@ -52,7 +42,7 @@ pub(crate) async fn count(db: &Db, filter: &Filter, cap: Option<i64>) -> Result<
     let (sql, binds) = count_sql(filter, cap);
     Ok(on_pool!(db, |p| {
         let q = bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), &binds);
-        q.persistent(cached(db)).fetch_one(p).await?
+        q.persistent(db.caches_statements()).fetch_one(p).await?
     }))
 }
 
@@ -64,7 +54,7 @@ pub(crate) async fn count_within(
     cap: Option<i64>,
 ) -> Result<Option<i64>, StoreError> {
     let (sql, binds) = count_sql(filter, cap);
-    let cached = b.is_sqlite();
+    let cached = b.caches_statements();
     on_budget!(b, |c| {
         let q = bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), &binds);
         unless_interrupted(q.persistent(cached).fetch_one(c).await)
@@ -103,7 +93,7 @@ pub(crate) async fn page(
     let (sql, binds) = page_sql(filter, at);
     Ok(on_pool!(db, |p| {
         let q = bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds);
-        q.persistent(cached(db)).fetch_all(p).await?
+        q.persistent(db.caches_statements()).fetch_all(p).await?
     }))
 }
 
@@ -114,7 +104,7 @@ pub(crate) async fn page_within(
     at: &PageAt<'_>,
 ) -> Result<Option<Vec<TicketRow>>, StoreError> {
     let (sql, binds) = page_sql(filter, at);
-    let cached = b.is_sqlite();
+    let cached = b.caches_statements();
     on_budget!(b, |c| {
         let q = bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds);
         unless_interrupted(q.persistent(cached).fetch_all(c).await)

@@ -3,7 +3,8 @@
 //! the index says it is common, on PostgreSQL first, under a budget).
 
 use super::{PAGE_COLS, PageRow};
-use crate::db::{Budgeted, Db, SqliteDb, StoreError, unless_interrupted};
+use crate::db::{Db, SqliteDb, StoreError, pg_reader, unless_interrupted};
+use crate::on_budget;
 use crate::wiki::Page;
 
 /// Pages in the trigram index from which a phrase counts as common: the walk then finds the
@@ -62,15 +63,12 @@ fn pg_walk() -> String {
     )
 }
 
-/// Runs [`newest_where`]'s statement with its three binds on `$exec`.
-/// Never a cached statement on PostgreSQL, whose generic plan for `ILIKE $1` walks every page
-/// by date (see `tickets::store::search::cached`).
-macro_rules! newest {
-    ($exec:expr, $matches:expr, $arg:expr, $public_only:expr, $limit:expr) => {
-        newest!($exec, $matches, $arg, $public_only, $limit, true)
-    };
-    ($exec:expr, $matches:expr, $arg:expr, $public_only:expr, $limit:expr, $cached:expr) => {
-        sqlx::query_as::<_, PageRow>(sqlx::AssertSqlSafe(newest_where($matches)))
+/// Runs a statement over wiki pages with the three binds [`newest_where`] and [`pg_walk`]
+/// take (`$1` the text, `$2` public only, `$3` the limit) on `$exec`; cached only where
+/// [`Db::caches_statements`] says so.
+macro_rules! page_rows {
+    ($exec:expr, $sql:expr, $arg:expr, $public_only:expr, $limit:expr, $cached:expr) => {
+        sqlx::query_as::<_, PageRow>(sqlx::AssertSqlSafe($sql))
             .bind($arg)
             .bind(i64::from($public_only))
             .bind($limit)
@@ -80,44 +78,38 @@ macro_rules! newest {
     };
 }
 
-/// The newest pages holding the `like` pattern, tested page by page newest first under
-/// [`WALK_BUDGET`] ([`PG_WALK_BUDGET`]): `None` when the budget ran out (the matches are not among the newest
-/// pages), or on PostgreSQL when its window held fewer than the limit.
+/// The newest pages holding the `like` pattern, tested page by page newest first within the
+/// walk's budget: `None` when the budget ran out (the matches are not among the newest pages),
+/// or on PostgreSQL when its window held fewer than the limit (older pages may hold more).
 async fn walk(
     db: &Db,
     like: &str,
     public_only: bool,
     limit: i64,
 ) -> Result<Option<Vec<PageRow>>, StoreError> {
-    let budget = match db {
-        Db::Sqlite(_) => WALK_BUDGET,
-        Db::Postgres(_) => PG_WALK_BUDGET,
+    // PostgreSQL's walk looks at a window of the newest pages only (see `pg_walk`).
+    let (budget, sql, windowed) = match db {
+        Db::Sqlite(_) => (WALK_BUDGET, newest_where(LIKE_SQLITE), false),
+        Db::Postgres(_) => (PG_WALK_BUDGET, pg_walk(), true),
     };
     let mut b = db.budgeted(budget).await?;
-    let r = match &mut b {
-        Budgeted::Sqlite(r) => {
-            unless_interrupted(newest!(&mut *r.conn, LIKE_SQLITE, like, public_only, limit))?
-        }
-        // Fewer than the limit among the newest pages: older ones may hold more.
-        Budgeted::Postgres(tx) => unless_interrupted(
-            sqlx::query_as::<_, PageRow>(sqlx::AssertSqlSafe(pg_walk()))
-                .bind(like)
-                .bind(i64::from(public_only))
-                .bind(limit)
-                .persistent(false)
-                .fetch_all(&mut **tx)
-                .await,
-        )?
-        .filter(|rows| rows.len() as i64 >= limit),
-    };
+    let cached = b.caches_statements();
+    let r = on_budget!(&mut b, |c| unless_interrupted(page_rows!(
+        c,
+        sql,
+        like,
+        public_only,
+        limit,
+        cached
+    ))?);
     b.release().await;
-    Ok(r)
+    Ok(r.filter(|rows| !windowed || rows.len() as i64 >= limit))
 }
 
 /// Live pages whose title or body holds `text` (any case), most recently changed first. SQLite
 /// asks its trigram index for texts of 3 characters or more (a phrase, so the trigrams prove the
 /// substring) and scans for shorter ones, and walks the pages newest first for a word in many
-/// of them; PostgreSQL's ILIKE uses the trigram GIN indexes.
+/// of them. PostgreSQL walks first, whatever the text, then asks its trigram GIN indexes.
 pub(in crate::wiki) async fn search(
     db: &Db,
     text: &str,
@@ -145,10 +137,16 @@ pub(in crate::wiki) async fn search(
             };
             match walked {
                 Some(rows) => rows,
-                None => newest!(&**s, IN_INDEX, &phrase, public_only, limit)?,
+                None => {
+                    let sql = newest_where(IN_INDEX);
+                    page_rows!(&**s, sql, &phrase, public_only, limit, true)?
+                }
             }
         }
-        Db::Sqlite(s) => newest!(&**s, LIKE_SQLITE, &like, public_only, limit)?,
+        Db::Sqlite(s) => {
+            let sql = newest_where(LIKE_SQLITE);
+            page_rows!(&**s, sql, &like, public_only, limit, true)?
+        }
         // The trigram index cannot say how common the text is without finding every match:
         // the walk is tried first (a word in 98% of 10k pages took 1.2 s through the index).
         Db::Postgres(p) => match walk(db, &like, public_only, limit).await? {
@@ -158,14 +156,10 @@ pub(in crate::wiki) async fn search(
                 // live out of line (TOAST), so it takes reading every page for a scan of a few
                 // hundred blocks, and unpacking 100 MB of text took 1.2–1.6 s where the index
                 // answers in 10 ms (10k pages). Only the bitmap scans are left to it.
-                let mut tx = p.begin().await?;
-                sqlx::query(
-                    "SELECT set_config('enable_seqscan', 'off', true), \
-                     set_config('enable_indexscan', 'off', true)",
-                )
-                .execute(&mut *tx)
-                .await?;
-                let rows = newest!(&mut *tx, ILIKE_PG, &like, public_only, limit, false)?;
+                let off = [("enable_seqscan", "off"), ("enable_indexscan", "off")];
+                let mut tx = pg_reader(p, &off).await?;
+                let sql = newest_where(ILIKE_PG);
+                let rows = page_rows!(&mut *tx, sql, &like, public_only, limit, false)?;
                 tx.commit().await?;
                 rows
             }
