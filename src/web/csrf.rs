@@ -4,11 +4,12 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{Method, header};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
+use super::body::{Encoding, buffer, parts};
 use super::visitor::Visitor;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -49,29 +50,16 @@ pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Resp
     if is_api {
         return forbidden();
     }
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let encoding = Encoding::of(req.headers());
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, st.config.web.max_body_bytes).await {
+    let bytes = match buffer(body, st.config.web.max_body_bytes).await {
         Ok(b) => b,
-        Err(_) => {
-            return AppError::TooLarge(format!(
-                "the request body is larger than {} bytes (web.max_body_bytes)",
-                st.config.web.max_body_bytes
-            ))
-            .into_response();
-        }
+        Err(too_large) => return too_large,
     };
-    let presented = if content_type.starts_with("application/x-www-form-urlencoded") {
-        form_field(&bytes)
-    } else if content_type.starts_with("multipart/form-data") {
-        multipart_field(&content_type, &bytes)
-    } else {
-        None
+    let presented = match &encoding {
+        Encoding::Form => form_field(&bytes),
+        Encoding::Multipart(boundary) => multipart_field(boundary, &bytes),
+        Encoding::Json | Encoding::Other => None,
     };
     match presented {
         Some(t) if same(&t, &session.csrf_token) => {
@@ -99,21 +87,12 @@ fn form_field(body: &Bytes) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// Finds the `csrf_token` part of a multipart body without parsing the rest (attachments).
-fn multipart_field(content_type: &str, body: &Bytes) -> Option<String> {
-    let boundary = content_type
-        .split(';')
-        .filter_map(|p| p.trim().strip_prefix("boundary="))
-        .next()?
-        .trim_matches('"');
-    let delimiter = format!("--{boundary}");
-    let text = String::from_utf8_lossy(body);
-    text.split(delimiter.as_str()).find_map(|part| {
-        let (head, value) = part.split_once("\r\n\r\n")?;
-        let wanted = format!("name=\"{FIELD}\"");
-        head.contains(&wanted)
-            .then(|| value.trim_end_matches("\r\n").trim().to_owned())
-    })
+/// The `csrf_token` part of a multipart body; the other parts (attachments) are not read.
+fn multipart_field(boundary: &str, body: &Bytes) -> Option<String> {
+    parts(boundary, body)
+        .into_iter()
+        .find(|p| p.name == FIELD && p.filename.is_none())
+        .map(|p| String::from_utf8_lossy(p.value).trim().to_owned())
 }
 
 #[cfg(test)]
@@ -127,10 +106,7 @@ mod tests {
         let body = Bytes::from_static(
             b"--XyZ\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nhello\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ntok123\r\n--XyZ--\r\n",
         );
-        assert_eq!(
-            multipart_field("multipart/form-data; boundary=XyZ", &body).as_deref(),
-            Some("tok123")
-        );
+        assert_eq!(multipart_field("XyZ", &body).as_deref(), Some("tok123"));
     }
 
     #[test]

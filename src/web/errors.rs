@@ -96,11 +96,14 @@ pub async fn render(req: Request, next: Next) -> Response {
     let detail = match &info {
         Some(i) => match &i.detail {
             serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Object(o) if o.contains_key("message") => o
-                .get("message")
-                .and_then(|v| v.as_str())
-                .unwrap_or("bad request")
-                .to_owned(),
+            serde_json::Value::Object(o)
+                if o.contains_key("message") && !o.contains_key("field") =>
+            {
+                o.get("message")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("bad request")
+                    .to_owned()
+            }
             serde_json::Value::Object(o) => format!(
                 "{}: {}",
                 o.get("field").and_then(|v| v.as_str()).unwrap_or("input"),

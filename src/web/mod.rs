@@ -2,12 +2,14 @@
 //! layers once. Public routes (health, metrics, static files) never touch a session.
 
 pub mod assets;
+pub mod body;
 pub mod csrf;
 pub mod errors;
 pub mod extract;
 pub mod health;
 pub mod home;
 pub mod metrics;
+pub mod nul;
 pub mod openapi;
 pub mod page;
 pub mod serve;
@@ -54,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::wiki::routes::routes())
         .merge(crate::alerts::routes::routes())
         .fallback(errors::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), nul::refuse))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn_with_state(state.clone(), visitor::load));
 

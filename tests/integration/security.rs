@@ -127,6 +127,23 @@ async fn crawl(
     pages
 }
 
+/// Posts one Alertmanager alert from the `prometheus` source; it must be taken.
+async fn deliver_alert(app: &TestApp, alert: serde_json::Value) {
+    let r = client()
+        .post(app.url("/api/v1/alerts/prometheus"))
+        .bearer_auth("am-sec-token")
+        .json(&webhook(vec![alert]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::ACCEPTED,
+        "{}",
+        r.text().await.unwrap()
+    );
+}
+
 /// Seeds [`XSS`] into every text a user or sender controls; answers a ticket id it is on.
 async fn seed(app: &TestApp, token: &str) -> i64 {
     let (s, c) = call(
@@ -202,19 +219,7 @@ async fn seed(app: &TestApp, token: &str) -> i64 {
     alert["annotations"]["runbook_url"] = json!("javascript:xss_runbook()");
     alert["labels"]["team"] = json!(XSS);
     alert["generatorURL"] = json!("javascript:xss_generator()");
-    let r = client()
-        .post(app.url("/api/v1/alerts/prometheus"))
-        .bearer_auth("am-sec-token")
-        .json(&webhook(vec![alert]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        StatusCode::ACCEPTED,
-        "{}",
-        r.text().await.unwrap()
-    );
+    deliver_alert(app, alert).await;
     id
 }
 
@@ -373,4 +378,226 @@ async fn a_client_too_slow_with_its_request_head_is_disconnected() {
         let answer = String::from_utf8_lossy(&buf);
         assert!(read.is_err() || !answer.contains("200 OK"), "{answer}");
     }
+}
+
+/// NUL (U+0000) is refused alike on both databases (PostgreSQL cannot store it in text, SQLite
+/// can), wherever a person's text comes in, with the field named and nothing stored; the
+/// machine intakes (mail, alerts) keep what they were sent, without the NUL.
+#[tokio::test]
+async fn nul_is_refused_alike_on_both_databases_and_the_field_is_named() {
+    let app = TestApp::spawn_with(Options::toml(CONFIG)).await;
+    let token = app.token("nul-api", "api");
+    let refused = |s: StatusCode, e: &serde_json::Value, field: &str| {
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {e}");
+        assert_eq!(e["error"], "invalid", "{e}");
+        assert_eq!(e["detail"]["field"], field, "{e}");
+        assert!(
+            e["detail"]["message"].as_str().unwrap().contains("NUL"),
+            "{e}"
+        );
+    };
+    let post = reqwest::Method::POST;
+    let (s, e) = call(
+        &app,
+        &token,
+        post.clone(),
+        "/api/v1/tickets",
+        Some(json!({"queue": "Support", "subject": "disk\u{0}full", "body": "ok"})),
+    )
+    .await;
+    refused(s, &e, "subject");
+    let (s, e) = call(
+        &app,
+        &token,
+        post.clone(),
+        "/api/v1/tickets",
+        Some(json!({"queue": "Support", "subject": "ok", "body": "a\u{0}b"})),
+    )
+    .await;
+    refused(s, &e, "body");
+    let (s, e) = call(&app, &token, post.clone(), "/api/v1/customers",
+        Some(json!({"code": "NUL", "name": "Nul", "hosts": [{"name": "a.example"}, {"name": "b\u{0}.example"}]}))).await;
+    refused(s, &e, "hosts[1].name");
+    let (s, e) = call(
+        &app,
+        &token,
+        reqwest::Method::PUT,
+        "/api/v1/wiki/runbooks/nul",
+        Some(json!({"title": "Nul", "body": "text\u{0}"})),
+    )
+    .await;
+    refused(s, &e, "body");
+    let (s, e) = call(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        "/api/v1/alerts?state=fir%00ing",
+        None,
+    )
+    .await;
+    refused(s, &e, "state");
+    let (s, e) = call(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        "/api/v1/customers/NU%00L",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert!(e["detail"].as_str().unwrap().contains("NUL"), "{e}");
+    // Nothing of the refused writes was stored.
+    let (_, list) = call(&app, &token, reqwest::Method::GET, "/api/v1/tickets", None).await;
+    assert_eq!(list["total"], 0, "{list}");
+    let (s, _) = call(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        "/api/v1/customers/NUL",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = call(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        "/api/v1/wiki/runbooks/nul",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // An anonymous call is told to sign in first, whatever it carries.
+    let (s, _) = call(
+        &app,
+        "no-such-token",
+        post.clone(),
+        "/api/v1/tickets",
+        Some(json!({"queue": "Support", "subject": "x\u{0}"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // A backslash and "u0000" typed as text is text.
+    let (s, t) = call(
+        &app,
+        &token,
+        post.clone(),
+        "/api/v1/tickets",
+        Some(json!({"queue": "Support", "subject": "C:\\u0000 path"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    assert_eq!(t["subject"], "C:\\u0000 path");
+
+    // The browser's forms: urlencoded and multipart (a file may hold any byte; its name may not).
+    app.login_admin().await;
+    let csrf = app.csrf("/tickets/new").await;
+    let r = app
+        .post_form(
+            "/tickets/new",
+            &[
+                ("csrf_token", &csrf),
+                ("queue", "NOC"),
+                ("subject", "form\u{0}subject"),
+                ("body", "hello"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("subject") && page.contains("NUL"), "{page}");
+    let id = t["id"].as_i64().unwrap();
+    let multipart = |body: &str, file: &[u8], name: &str| {
+        reqwest::multipart::Form::new()
+            .text("csrf_token", csrf.clone())
+            .text("kind", "comment")
+            .text("body", body.to_owned())
+            .part(
+                "attachments",
+                reqwest::multipart::Part::bytes(file.to_vec())
+                    .file_name(name.to_owned())
+                    .mime_str("application/octet-stream")
+                    .unwrap(),
+            )
+    };
+    let reply = |form| {
+        app.client
+            .post(app.url(&format!("/tickets/{id}/reply")))
+            .multipart(form)
+            .send()
+    };
+    let r = reply(multipart("text\u{0}", b"fine", "a.bin"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = reply(multipart("fine", b"fine", "a\u{0}.bin"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = reply(multipart(
+        "binary file attached",
+        b"\x00\x01\x02\x00",
+        "a.bin",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let (_, history) = call(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/api/v1/tickets/{id}/history"),
+        None,
+    )
+    .await;
+    let text = history.to_string();
+    assert!(
+        text.contains("binary file attached") && !text.contains("text\\u0000"),
+        "{history}"
+    );
+
+    // Machines' intakes keep the message and lose only the NUL.
+    let mail_token = app.token("nul-mail", "mail");
+    let r = client()
+        .post(app.url("/api/v1/mail/inbound?queue=Support"))
+        .bearer_auth(&mail_token)
+        .header("content-type", "message/rfc822")
+        .body(
+            &b"From: a@example.net\r\nTo: support@example.net\r\nSubject: mail with a NUL\r\n\
+Message-ID: <nul-1@example.net>\r\n\r\nbefore\x00after\r\n"[..],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let mut alert = am_alert(
+        "firing",
+        "fp-nul",
+        "Nul\u{0}Alert",
+        "nul-host.example:9100",
+        "critical",
+    );
+    alert["annotations"]["summary"] = json!("summary\u{0}here");
+    deliver_alert(&app, alert).await;
+    let (_, list) = call(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        "/api/v1/tickets?query=Subject%20LIKE%20%27NUL%27",
+        None,
+    )
+    .await;
+    let subjects = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap().to_owned())
+        .collect::<Vec<_>>();
+    assert_eq!(subjects.len(), 2, "{list}");
+    assert!(subjects.iter().all(|s| !s.contains('\0')), "{subjects:?}");
 }
