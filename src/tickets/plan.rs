@@ -14,9 +14,12 @@
 //!    match, so there every term is tried row by row first;
 //! 2. if any term is tested row by row, that form runs under a time budget
 //!    ([`count_budget`], [`PAGE_BUDGET`]), and the set form only if the budget runs out (a
-//!    further condition, an order with no index, a page deep in the list). On PostgreSQL a
-//!    count whose walk ran out marks the terms rare, and the page goes straight to the set
-//!    form.
+//!    further condition, an order with no index, a page deep in the list);
+//! 3. on PostgreSQL the count first takes each operand of the query's top-level OR alone, in
+//!    its set form, within a short budget ([`count`]): a term in a few percent of the subjects
+//!    reaches the cap there in milliseconds, where the walk could not count that far and the
+//!    set form of the whole OR would gather every message holding it; a rare term answers
+//!    below the cap just as fast, and its few matches go to the set form without a walk.
 //!
 //! Both forms give the same tickets (tests/integration/search_plans.rs holds them to it), so
 //! which one answered shows only in the time taken.
@@ -70,7 +73,7 @@ pub async fn probe_filter(
 
 /// [`COUNT_BUDGET`] on SQLite. PostgreSQL tests a row more slowly (ILIKE folds case as it
 /// goes): a word in a few percent of 1M tickets took 50–90 ms to count to the cap, where its
-/// set form took 3 s. Its rare terms pay this budget before the index answers (10–60 ms).
+/// set form took 3 s. A rare term's count is settled before this walk ([`count`]).
 pub fn count_budget(db: &Db) -> Duration {
     match db {
         Db::Sqlite(_) => COUNT_BUDGET,
@@ -87,33 +90,91 @@ pub struct Counted {
     pub walk_page: bool,
 }
 
-/// The count of `filter`'s matches (up to `cap`), by `probe` within `budget` when given. On
-/// PostgreSQL every term is walked first, rare ones included (nothing says which are rare), so
-/// a count whose walk ran out of budget means the page's walk would only spend its own too.
-/// On SQLite only terms its index found common are walked, and the page goes on trying.
+/// How long each alternative of a query may take to count alone on PostgreSQL
+/// ([`count`]): a subject word in 1% of 1M tickets reached the cap in 11–21 ms; a word in
+/// 17,000 message bodies planned as a walk over every message (370 ms), which this stops.
+const ALTERNATIVE_BUDGET: Duration = Duration::from_millis(40);
+
+/// At most this many alternatives are counted alone; a longer OR chain goes to the walk.
+const MAX_ALTERNATIVES: usize = 4;
+
+/// The count of `filter`'s matches (up to `cap`), by `probe` within `budget` when given.
+///
+/// On PostgreSQL, `alternatives` (the set forms of the query's top-level OR operands, each
+/// fenced as the query is) are counted first, each alone within [`ALTERNATIVE_BUDGET`]: one
+/// that reaches the cap settles the count (a subject word in a few percent of tickets: the
+/// walk could not count that far in its budget, and the set form of the whole OR orders
+/// every message that holds it too; 100 + 150 ms at 1M tickets). When every alternative
+/// answers below the cap, the matches are few and the set form of the whole query counts them
+/// at once; it also pages them (`walk_page` false), since a walk for a rare term would only
+/// spend its budget. Only when an alternative ran out of time does the walk get its turn.
+///
+/// Otherwise every term is walked first, rare ones included (nothing says which are rare), so
+/// a count whose walk ran out of budget falls to the set form; the page is walked then only
+/// when the count reached the cap (the matches are many, so the list's first rows hold some)
+/// or on SQLite, where only terms its index found common are walked.
 pub async fn count(
     db: &Db,
     filter: &Filter,
     probe: Option<&Filter>,
+    alternatives: &[Filter],
     cap: Option<i64>,
     budget: Duration,
 ) -> Result<Counted, StoreError> {
-    if let (Some(p), Some(_)) = (probe, cap) {
-        let mut b = db.budgeted(budget).await?;
-        let n = search::count_within(&mut b, p, cap).await?;
-        b.release().await;
-        if let Some(n) = n {
-            return Ok(Counted { n, walk_page: true });
-        }
+    let (Some(p), Some(cap)) = (probe, cap) else {
         return Ok(Counted {
             n: search::count(db, filter, cap).await?,
-            walk_page: matches!(db, Db::Sqlite(_)),
+            walk_page: true,
         });
+    };
+    if !alternatives.is_empty()
+        && alternatives.len() <= MAX_ALTERNATIVES
+        && let Some(c) = by_alternatives(db, filter, alternatives, cap).await?
+    {
+        return Ok(c);
     }
+    let mut b = db.budgeted(budget).await?;
+    let n = search::count_within(&mut b, p, Some(cap)).await?;
+    b.release().await;
+    if let Some(n) = n {
+        return Ok(Counted { n, walk_page: true });
+    }
+    let n = search::count(db, filter, Some(cap)).await?;
     Ok(Counted {
-        n: search::count(db, filter, cap).await?,
-        walk_page: true,
+        n,
+        walk_page: matches!(db, Db::Sqlite(_)) || n >= cap,
     })
+}
+
+/// The count from the alternatives alone (see [`count`]), or `None` when one of them ran out
+/// of time and none reached the cap.
+async fn by_alternatives(
+    db: &Db,
+    filter: &Filter,
+    alternatives: &[Filter],
+    cap: i64,
+) -> Result<Option<Counted>, StoreError> {
+    let mut counts = Vec::with_capacity(alternatives.len());
+    for a in alternatives {
+        let mut b = db.budgeted(ALTERNATIVE_BUDGET).await?;
+        let n = search::count_within(&mut b, a, Some(cap)).await?;
+        b.release().await;
+        if let Some(n) = n
+            && n >= cap
+        {
+            return Ok(Some(Counted { n, walk_page: true }));
+        }
+        counts.push(n);
+    }
+    let n = match counts.as_slice() {
+        [Some(n)] => *n,
+        all if all.iter().all(Option::is_some) => search::count(db, filter, Some(cap)).await?,
+        _ => return Ok(None),
+    };
+    Ok(Some(Counted {
+        n,
+        walk_page: false,
+    }))
 }
 
 /// One page of `filter`'s matches, by `probe` within `budget` when given and `counted` says

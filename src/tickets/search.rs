@@ -133,8 +133,25 @@ pub async fn find_planned(
             (probe, count_budget, page_budget)
         }
     };
+    // PostgreSQL's index cannot say how common a term is; the alternatives counted alone can.
+    let alternatives = match (db, &probe, &expr) {
+        (Db::Postgres(_), Some(_), Some(e)) if plan == Plan::Auto => e
+            .alternatives()
+            .into_iter()
+            .map(|a| Ok(fenced(tql::to_sql(Some(a), &ctx)?, s.customer)))
+            .collect::<Result<Vec<_>, TqlError>>()?,
+        _ => Vec::new(),
+    };
     let cap = (!s.exact_total).then_some(COUNT_CAP + 1);
-    let counted = plan::count(db, &filter, probe.as_ref(), cap, count_budget).await?;
+    let counted = plan::count(
+        db,
+        &filter,
+        probe.as_ref(),
+        &alternatives,
+        cap,
+        count_budget,
+    )
+    .await?;
     let total_exact = s.exact_total || counted.n <= COUNT_CAP;
     let total = if total_exact { counted.n } else { COUNT_CAP };
     let keyset = match s.after {

@@ -235,6 +235,20 @@ impl Expr {
         }
     }
 
+    /// The operands of the query's top-level OR chain (`A OR B OR C` gives A, B and C; any
+    /// other tree gives itself): each matches a subset of the whole, so any one's count is a
+    /// lower bound of the query's.
+    pub fn alternatives(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Or(l, r) => {
+                let mut all = l.alternatives();
+                all.extend(r.alternatives());
+                all
+            }
+            other => vec![other],
+        }
+    }
+
     /// Binding strength as printed: OR < AND < NOT/condition. Parentheses go where an operand
     /// binds more loosely than its position needs, which also keeps left-nesting explicit.
     fn strength(&self) -> u8 {
@@ -319,6 +333,30 @@ mod tests {
             assert_eq!(Field::from_name(&field.name().to_uppercase()), Some(field));
             assert_eq!(Field::from_name(&field.name().to_lowercase()), Some(field));
         }
+    }
+
+    #[test]
+    fn alternatives_are_the_top_level_or_chain_only() {
+        let shown = |q: &str| -> Vec<String> {
+            let e = crate::tql::parse(q).unwrap();
+            e.alternatives().iter().map(|a| a.to_string()).collect()
+        };
+        assert_eq!(
+            shown("Subject LIKE 'a' OR Content LIKE 'a' OR Queue = 'NOC'"),
+            ["Subject LIKE 'a'", "Content LIKE 'a'", "Queue = 'NOC'"]
+        );
+        assert_eq!(
+            shown("(Subject LIKE 'a' OR Queue = 'NOC') AND Priority = 1"),
+            ["(Subject LIKE 'a' OR Queue = 'NOC') AND Priority = 1"]
+        );
+        assert_eq!(
+            shown("NOT (Subject LIKE 'a' OR Queue = 'NOC')"),
+            ["NOT (Subject LIKE 'a' OR Queue = 'NOC')"]
+        );
+        assert_eq!(
+            shown("Priority = 1 OR (Queue = 'NOC' OR Status = 'new')"),
+            ["Priority = 1", "Queue = 'NOC'", "Status = 'new'"]
+        );
     }
 
     #[test]

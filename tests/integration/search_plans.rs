@@ -3,7 +3,8 @@
 //! order, each row tested), with a time budget that hands over from one to the other. Whatever
 //! form answers, a search must answer the same: every query, order, page and cursor below is
 //! run by each and compared whole, on both databases (PostgreSQL has the same two forms, with
-//! no index lookup in front: every term is tried row by row first).
+//! no index lookup in front: every term is tried row by row first, unless the operands of the
+//! query's OR, counted alone, settle the count).
 
 use std::time::Duration;
 
@@ -23,10 +24,8 @@ fn now() -> jiff::Timestamp {
     "2026-11-24T10:00:00Z".parse().unwrap()
 }
 
-/// 240 tickets: subjects and bodies from a few phrases at different rates (common, rare,
-/// non-ASCII), two customers, replies and comments that add text, two merges; the first 200
-/// taken into the full-text index and the last 40 left behind its mark.
-async fn seed(db: &Db, cfg: &Config) {
+/// ACME (requestors at acme.example) and GLOBEX (globex.example).
+async fn customers(db: &Db) {
     let mut tx = db.begin().await.unwrap();
     for (code, domain) in [("ACME", "acme.example"), ("GLOBEX", "globex.example")] {
         let c = NewCustomer {
@@ -42,6 +41,36 @@ async fn seed(db: &Db, cfg: &Config) {
             .unwrap();
     }
     tx.commit().await.unwrap();
+}
+
+/// Ticket `i` of a seed: every third one from an ACME requestor, priorities 1–4 in turn.
+fn numbered(i: i64, queue: &str, subject: String, body: String) -> NewTicket {
+    NewTicket {
+        queue: queue.into(),
+        subject,
+        body,
+        body_format: "text",
+        requestors: vec![format!(
+            "user{i}@{}",
+            if i % 3 == 0 {
+                "acme.example"
+            } else {
+                "globex.example"
+            }
+        )],
+        priority: Some(1 + i % 4),
+        customer: TicketCustomer::ByRequestor,
+        source: Source::Api,
+        host: None,
+        runbook: None,
+    }
+}
+
+/// 240 tickets: subjects and bodies from a few phrases at different rates (common, rare,
+/// non-ASCII), two customers, replies and comments that add text, two merges; the first 200
+/// taken into the full-text index and the last 40 left behind its mark.
+async fn seed(db: &Db, cfg: &Config) {
+    customers(db).await;
     for i in 0..240_i64 {
         if i == 200 {
             opsdesk::search::index::catch_up(db).await.unwrap();
@@ -65,25 +94,8 @@ async fn seed(db: &Db, cfg: &Config) {
         if i % 7 == 0 {
             body.push_str(" Žilina POP is down.");
         }
-        let new = NewTicket {
-            queue: if i % 4 == 0 { "NOC" } else { "Support" }.into(),
-            subject,
-            body,
-            body_format: "text",
-            requestors: vec![format!(
-                "user{i}@{}",
-                if i % 3 == 0 {
-                    "acme.example"
-                } else {
-                    "globex.example"
-                }
-            )],
-            priority: Some(1 + i % 4),
-            customer: TicketCustomer::ByRequestor,
-            source: Source::Api,
-            host: None,
-            runbook: None,
-        };
+        let queue = if i % 4 == 0 { "NOC" } else { "Support" };
+        let new = numbered(i, queue, subject, body);
         let mut tx = db.begin().await.unwrap();
         let (t, _) = create(&mut tx, ctx, new).await.unwrap();
         if i % 5 == 0 {
@@ -390,4 +402,88 @@ async fn wiki_search_finds_the_newest_pages_holding_the_text_either_way() {
         assert_eq!(got, want, "{text:?}, public only: {public}");
     }
     assert!(want_short.len() > 5 && want_short_public.len() >= 2);
+}
+
+/// Past the count's cap (1,001 matches) the plans must still agree: on PostgreSQL one OR
+/// operand counted alone settles the count there (the subject side, or the body side when no
+/// subject holds the text), and the page is walked; fenced to a customer the same query stays
+/// below the cap and is counted exactly.
+#[tokio::test]
+async fn counts_past_the_cap_agree_whichever_plan_finds_them() {
+    let tdb = TestDb::fresh().await;
+    let file = write_config(tdb.dir.path(), &tdb.url, QUEUES);
+    let cfg = opsdesk::config::load(Some(&file)).unwrap().config;
+    let db = tdb.pool().await;
+    customers(&db).await;
+    let mut tx = db.begin().await.unwrap();
+    const N: i64 = 1_100;
+    for i in 0..N {
+        let ctx = Ctx {
+            config: &cfg,
+            actor: "tests",
+            now: now() - jiff::SignedDuration::from_secs(N - i),
+        };
+        let body = if i % 100 == 0 {
+            "packet loss, and a zebrafish"
+        } else {
+            "packet loss since 09:00"
+        };
+        let new = numbered(i, "NOC", format!("Outage near Prague {i}"), body.to_owned());
+        create(&mut tx, ctx, new).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    opsdesk::search::index::catch_up(&db).await.unwrap();
+
+    let queries = [
+        // The subject side reaches the cap.
+        "Subject LIKE 'prague' OR Content LIKE 'prague'",
+        // No subject holds it; the body side reaches the cap.
+        "Subject LIKE 'zebrafish' OR Content LIKE 'LOSS'",
+        // One operand, below the cap.
+        "Subject LIKE 'prague' AND Priority = 1",
+        // Every operand below the cap: 11 bodies, 111 subjects (7, 70–79, 700–799).
+        "Content LIKE 'zebrafish' OR Subject LIKE 'prague 7'",
+    ];
+    let mut compared = 0;
+    for q in queries {
+        for order in ["-updated", "id"] {
+            for customer in [None, Some("ACME")] {
+                for page in 1..=2 {
+                    let s = Search {
+                        page,
+                        customer,
+                        ..search(q, order)
+                    };
+                    let want = run(&db, s.clone(), Plan::SetOnly).await;
+                    let got = run(&db, s.clone(), Plan::Auto).await;
+                    assert_eq!(
+                        serde_json::to_value(&got).unwrap(),
+                        serde_json::to_value(&want).unwrap(),
+                        "{q} order {order} page {page} {customer:?}"
+                    );
+                    assert!(!got.items.is_empty(), "{q} page {page} {customer:?}");
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 32);
+    // What they agree on, by hand: the cap for everyone, the exact count for one customer
+    // (every third ticket), and the small union.
+    let total = |f: &Found| (f.total, f.total_exact);
+    let all = run(&db, search(queries[0], "-updated"), Plan::Auto).await;
+    assert_eq!(total(&all), (1000, false));
+    assert_eq!(all.items[0].id, N);
+    let acme = Search {
+        customer: Some("ACME"),
+        ..search(queries[1], "-updated")
+    };
+    assert_eq!(
+        total(&run(&db, acme, Plan::Auto).await),
+        ((N + 2) / 3, true)
+    );
+    let one = run(&db, search(queries[2], "id"), Plan::Auto).await;
+    assert_eq!(total(&one), (N / 4, true));
+    let few = run(&db, search(queries[3], "id"), Plan::Auto).await;
+    assert_eq!(total(&few), (111 + 11 - 1, true));
 }
