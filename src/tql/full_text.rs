@@ -1,6 +1,8 @@
 //! Subject and Content `LIKE` on SQLite: a phrase MATCH on the FTS5 trigram tables (the
 //! per-ticket message documents of migration 0004), so a match is proven by trigram positions
-//! and no text is read back. Three characters or more; shorter ones, and PostgreSQL, take the
+//! and no text is read back. Three characters or more; two ASCII characters are found
+//! through the index's terms that begin with them and the texts that end with them (migration
+//! 0018, [`Builder::leading`]); one character, other short strings and PostgreSQL take the
 //! plain (I)LIKE path of to_sql.rs.
 //!
 //! The indexes trail the writes by a batch (migration 0011, src/search/index.rs): the rows
@@ -29,6 +31,29 @@ impl Builder<'_> {
         self.ctx.backend == Backend::Sqlite && s.chars().count() >= 3
     }
 
+    /// SQLite: a two-character ASCII string, found through the trigrams that begin with it
+    /// and the texts that end with it (migration 0018) instead of a scan of every message.
+    fn two_chars(&self, s: &str) -> bool {
+        self.ctx.backend == Backend::Sqlite && s.is_ascii() && s.len() == 2
+    }
+
+    /// Binds for [`Self::two_chars`]: the range of index terms that begin with `s` (`s` in
+    /// lower case as the index folds it, and the first string past every term beginning with
+    /// it), and the LIKE pattern that checks each candidate. The check keeps the answer
+    /// LIKE's: the index also folds the few non-ASCII letters whose lower case is ASCII (the
+    /// Kelvin sign), and a ticket's document joins its bodies, so a string with a line break
+    /// could span two of them there.
+    fn leading(&mut self, s: &str) -> (String, String, String) {
+        let lo = s.to_ascii_lowercase();
+        let mut hi: Vec<char> = lo.chars().collect();
+        if let Some(last) = hi.last_mut() {
+            // ASCII, so the next code point exists; U+0080 sorts after U+007F in UTF-8 too.
+            *last = char::from_u32(*last as u32 + 1).unwrap_or(char::MAX);
+        }
+        let hi: String = hi.into_iter().collect();
+        (self.text(&lo), self.text(&hi), self.like_pattern(s))
+    }
+
     /// A column as the probe form tests it. On PostgreSQL, `col || ''` is no column its
     /// trigram index covers, so the planner cannot turn the test on each row back into the set
     /// form. SQLite's FTS5 tables are only ever used through MATCH, so its columns need no
@@ -46,8 +71,9 @@ impl Builder<'_> {
     /// finds "k" in it, LIKE does not.) Other strings keep the index in every form. Each
     /// term that could be is listed in `atoms`, in query order, which is how the caller's
     /// choices ([`Probing::Chosen`]) line up with the terms. A string under three characters
-    /// has no trigram to look up: its set form scans every message (seconds at 1M tickets),
-    /// so the walk is worth trying whatever it finds, and the atom says it is not indexed.
+    /// has no trigram to look up: the index cannot say how common it is (and for one
+    /// character, or a non-ASCII pair, the set form scans every message), so the walk is
+    /// tried whatever it finds, and the atom says it is not indexed.
     ///
     /// PostgreSQL's set form is ILIKE too, so there any string can be tested row by row.
     fn probe_term(&mut self, table: FtsTable, s: &str) -> bool {
@@ -85,6 +111,22 @@ impl Builder<'_> {
                 let tail = self.like_pattern(s);
                 let m = format!(
                     "t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH {p} \
+                     UNION ALL SELECT id FROM tickets WHERE id > {SUBJECTS_MARK} \
+                     AND subject LIKE {tail} ESCAPE '\\')"
+                );
+                Ok(if c.op == Op::Like {
+                    m
+                } else {
+                    format!("(NOT {m})")
+                })
+            }
+            (Op::Like | Op::NotLike, Value::Text(s)) if self.two_chars(s) => {
+                let (lo, hi, tail) = self.leading(s);
+                let m = format!(
+                    "t.id IN (SELECT id FROM tickets WHERE id IN (SELECT doc FROM \
+                     tickets_fts_terms WHERE term >= {lo} AND term < {hi}) \
+                     AND subject LIKE {tail} ESCAPE '\\' \
+                     UNION ALL SELECT id FROM tickets WHERE lower(substr(subject, -2)) = {lo} \
                      UNION ALL SELECT id FROM tickets WHERE id > {SUBJECTS_MARK} \
                      AND subject LIKE {tail} ESCAPE '\\')"
                 );
@@ -136,6 +178,17 @@ impl Builder<'_> {
             let tail = self.like_pattern(s);
             format!(
                 "t.id IN (SELECT rowid FROM ticket_text_fts WHERE ticket_text_fts MATCH {p} \
+                 UNION ALL SELECT ticket_id FROM ticket_transactions WHERE id > {BODIES_MARK} \
+                 AND body LIKE {tail} ESCAPE '\\')"
+            )
+        } else if self.two_chars(s) {
+            let (lo, hi, tail) = self.leading(s);
+            format!(
+                "t.id IN (SELECT ticket_id FROM ticket_transactions WHERE ticket_id IN \
+                 (SELECT doc FROM ticket_text_fts_terms WHERE term >= {lo} AND term < {hi}) \
+                 AND body LIKE {tail} ESCAPE '\\' \
+                 UNION ALL SELECT ticket_id FROM ticket_transactions \
+                 WHERE lower(substr(body, -2)) = {lo} AND body IS NOT NULL \
                  UNION ALL SELECT ticket_id FROM ticket_transactions WHERE id > {BODIES_MARK} \
                  AND body LIKE {tail} ESCAPE '\\')"
             )
@@ -226,6 +279,37 @@ mod tests {
         let all = vec![true; atoms.len()];
         let f = to_probe_sql(Some(&e), &ctx(backend), &all).unwrap();
         Some((f.sql, atoms))
+    }
+
+    #[test]
+    fn two_ascii_characters_on_sqlite_range_over_the_index_terms_and_the_text_ends() {
+        let e = parse("Content LIKE 'L2' OR Subject LIKE 'z~'").unwrap();
+        let f = to_sql(Some(&e), &ctx(Backend::Sqlite)).unwrap();
+        let sql = &f.sql;
+        assert!(sql.contains("FROM ticket_text_fts_terms WHERE term >= $1 AND term < $2"));
+        assert!(sql.contains("lower(substr(body, -2)) = $1 AND body IS NOT NULL"));
+        assert!(sql.contains("FROM tickets_fts_terms WHERE term >= $4 AND term < $5"));
+        assert!(sql.contains("lower(substr(subject, -2)) = $4"), "{sql}");
+        use crate::tickets::store::search::Bind;
+        let text = |i: usize| match &f.binds[i] {
+            Bind::Text(t) => t.clone(),
+            b => panic!("{b:?}"),
+        };
+        // Folded as the index folds; the range ends past every term that begins with it.
+        assert_eq!(
+            (text(0), text(1), text(2)),
+            ("l2".into(), "l3".into(), "%L2%".into())
+        );
+        assert_eq!((text(3), text(4)), ("z~".into(), "z\u{7f}".into()));
+        // One character, non-ASCII, and PostgreSQL keep the plain LIKE.
+        for (q, backend) in [
+            ("Content LIKE 'q'", Backend::Sqlite),
+            ("Content LIKE 'žl'", Backend::Sqlite),
+            ("Content LIKE 'L2'", Backend::Postgres),
+        ] {
+            let sql = to_sql(Some(&parse(q).unwrap()), &ctx(backend)).unwrap().sql;
+            assert!(!sql.contains("_terms"), "{q}: {sql}");
+        }
     }
 
     #[test]
