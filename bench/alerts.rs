@@ -32,6 +32,9 @@ mod app;
 #[allow(dead_code)]
 #[path = "shared/applog.rs"]
 mod applog;
+#[allow(dead_code)]
+#[path = "shared/backends.rs"]
+mod backends;
 #[path = "shared/clients.rs"]
 mod clients;
 #[allow(dead_code)]
@@ -45,6 +48,7 @@ mod sys;
 mod words;
 
 use applog::{app_errors, init_log};
+use backends::size_label;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -124,18 +128,7 @@ const USAGE: &str = "usage: cargo bench --bench alerts -- [--tickets 10k,100k] [
                      [--out target/bench-alerts.md]";
 
 fn parse_count(s: &str) -> Result<i64, String> {
-    let s = s.trim().to_ascii_lowercase();
-    let (num, mul) = if let Some(v) = s.strip_suffix('m') {
-        (v, 1_000_000)
-    } else if let Some(v) = s.strip_suffix('k') {
-        (v, 1_000)
-    } else {
-        (s.as_str(), 1)
-    };
-    match num.replace('_', "").parse::<i64>() {
-        Ok(v) if v >= 0 => Ok(v * mul),
-        _ => Err(format!("\"{s}\" is not a count\n{USAGE}")),
-    }
+    backends::parse_count(s).map_err(|e| format!("{e}\n{USAGE}"))
 }
 
 impl Args {
@@ -217,13 +210,7 @@ impl Args {
             self.storm_hooks,
             self.alert_share
         );
-        if let Some(pg) = &self.pg {
-            let shown = DatabaseUrl::parse(pg).map_or_else(|_| "URL".to_owned(), |u| u.redacted());
-            let _ = write!(s, " --pg {shown}");
-        }
-        if !self.sqlite {
-            s.push_str(" --no-sqlite");
-        }
+        s.push_str(&backends::backend_args(self.sqlite, self.pg.as_deref()));
         if self.rate > 0.0 {
             let _ = write!(s, " --rate {}", self.rate);
         }
@@ -391,15 +378,8 @@ async fn run(args: Args) -> Res<()> {
     let log = init_log(tmp.path())?;
     let mut sections = String::new();
     let mut versions = Vec::new();
-    let mut backends: Vec<(&str, Option<String>)> = Vec::new();
-    if args.sqlite {
-        backends.push(("SQLite", None));
-    }
-    if let Some(pg) = &args.pg {
-        backends.push(("PostgreSQL", Some(pg.clone())));
-    }
     let load_start = sys::loadavg();
-    for (name, pg) in &backends {
+    for (name, pg) in &backends::backends(args.sqlite, args.pg.as_deref()) {
         let mut results: Vec<(i64, Result<SizeResult, String>)> = Vec::new();
         for &n in &args.sizes {
             eprintln!("== {name} at {n} tickets");
@@ -446,42 +426,10 @@ async fn run(args: Args) -> Res<()> {
 /// One backend at one size: a fresh database (a SQLite file, or a new PostgreSQL database
 /// dropped afterwards), loaded, measured.
 async fn one_size(pg: Option<&str>, n: i64, root: &Path, args: &Args) -> Res<SizeResult> {
-    match pg {
-        None => {
-            let dir = root.join(format!("sqlite-{n}"));
-            std::fs::create_dir_all(&dir)?;
-            let url = format!("sqlite://{}", dir.join("opsdesk.db").display());
-            let r = measure(&url, n, &dir, args).await;
-            let _ = std::fs::remove_dir_all(&dir);
-            r
-        }
-        Some(admin) => {
-            let dir = root.join(format!("pg-{n}"));
-            std::fs::create_dir_all(&dir)?;
-            let name = format!(
-                "opsdesk_bench_alerts_{}_{n}",
-                hex::encode(rand::random::<[u8; 4]>())
-            );
-            let admin_pool = sqlx::PgPool::connect(admin).await?;
-            sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&admin_pool)
-                .await?;
-            let mut u = url::Url::parse(admin)?;
-            u.set_path(&name);
-            let r = measure(u.as_str(), n, &dir, args).await;
-            if let Err(e) = sqlx::raw_sql(AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&admin_pool)
-            .await
-            {
-                eprintln!("   could not drop the database {name}: {e}");
-            }
-            admin_pool.close().await;
-            let _ = std::fs::remove_dir_all(&dir);
-            r
-        }
-    }
+    backends::with_fresh_db("alerts", pg, n, root, |url, dir| async move {
+        measure(&url, n, &dir, args).await
+    })
+    .await
 }
 
 fn config_toml(url: &str) -> String {
@@ -499,12 +447,7 @@ fn config_toml(url: &str) -> String {
          targets.P4 = {{ response = \"8h\", resolve = \"3d\" }}\n\n\
          [[queue]]\nname = \"NOC\"\nsla = \"standard\"\ncorrespond_address = \"noc@isp.example\"\n"
     );
-    for q in 0..data::QUEUES {
-        let _ = write!(
-            s,
-            "\n[[queue]]\nname = \"Q{q}\"\ncorrespond_address = \"q{q}@isp.example\"\n"
-        );
-    }
+    s.push_str(&data::queues_toml());
     for (name, storm) in [
         (SUSTAINED, false),
         (STORM_SINGLE, true),
@@ -553,16 +496,10 @@ async fn measure(url: &str, n: i64, dir: &Path, args: &Args) -> Res<SizeResult> 
     r.preload = preload;
     let hosts = Arc::new(hosts);
 
-    let app = app::build(dir, &config_toml(url)).await?;
-    if app.state.config.database_url.expose() != url {
-        return Err(
-            "an OPSDESK_DATABASE_URL in the environment overrides the bench's database; unset it"
-                .into(),
-        );
-    }
+    let app = app::build_on(dir, url, &config_toml(url)).await?;
     let db = app.state.db.clone();
     let config = app.state.config.clone();
-    r.version = version(&db).await?;
+    r.version = backends::version(&db).await?;
     r.db_mib = match &db {
         Db::Sqlite(_) => sys::disk_mib(dir),
         Db::Postgres(p) => {
@@ -697,27 +634,6 @@ async fn measure(url: &str, n: i64, dir: &Path, args: &Args) -> Res<SizeResult> 
 /// full-text index pass, jobs) does not land in the next one's first second.
 async fn settle() {
     tokio::time::sleep(Duration::from_secs(3)).await;
-}
-
-async fn version(db: &Db) -> Res<String> {
-    Ok(match db {
-        Db::Sqlite(p) => format!(
-            "SQLite {} (bundled by sqlx; WAL, synchronous=NORMAL)",
-            sqlx::query_scalar::<_, String>("SELECT sqlite_version()")
-                .fetch_one(&**p)
-                .await?
-        ),
-        Db::Postgres(p) => {
-            let v: String = sqlx::query_scalar("SHOW server_version")
-                .fetch_one(p)
-                .await?;
-            let fsync: String = sqlx::query_scalar("SHOW fsync").fetch_one(p).await?;
-            let sc: String = sqlx::query_scalar("SHOW synchronous_commit")
-                .fetch_one(p)
-                .await?;
-            format!("PostgreSQL {v} (fsync={fsync}, synchronous_commit={sc}, loopback)")
-        }
-    })
 }
 
 /// A COUNT(*) with at most one text bind.
@@ -1471,16 +1387,6 @@ fn thousands(v: f64) -> String {
         out.push(ch);
     }
     out
-}
-
-fn size_label(n: i64) -> String {
-    if n >= 1_000_000 && n % 1_000_000 == 0 {
-        format!("{}M", n / 1_000_000)
-    } else if n >= 1_000 && n % 1_000 == 0 {
-        format!("{}k", n / 1_000)
-    } else {
-        n.to_string()
-    }
 }
 
 fn lat4(l: &Lat) -> String {

@@ -1,8 +1,11 @@
 //! IMAP poller benchmark (issue 4): how fast a `[[mail.imap]]` poller reads a full mailbox into
-//! tickets, on SQLite, with the app running in this process as `opsdesk serve` builds it.
+//! tickets, with the app running in this process as `opsdesk serve` builds it, on SQLite and
+//! (with `--pg URL`, a server whose user may CREATE DATABASE) on PostgreSQL, over an empty
+//! database or one preloaded with `--tickets` tickets.
 //!
 //! ```sh
-//! cargo bench --bench imap -- [--messages 3000] [--out FILE]
+//! cargo bench --bench imap -- [--tickets 0|10k|100k|1m] [--messages 3000] [--pg URL]
+//!                             [--no-sqlite] [--out FILE]
 //! ```
 //!
 //! A real Dovecot (scripts/imap-server, started here on free loopback ports) gets a fresh user
@@ -11,8 +14,14 @@
 //! connection (so of a lower UID) through In-Reply-To / References, from its requestor; one
 //! message in five carries a 100 KiB attachment. Then the app starts with one poller on that
 //! mailbox (plain IMAP, `interval = "1s"`) and the clock runs until every message is stored and
-//! processed. Two runs, each on a fresh user and a fresh database: `after = "seen"` and
-//! `after = "move"`. A Markdown section for BENCHMARKS.md goes to stdout (and --out).
+//! processed. For each backend (SQLite unless `--no-sqlite`, then PostgreSQL when `--pg` is
+//! given), two runs, each on a fresh user and a fresh database: `after = "seen"` and
+//! `after = "move"`. Each database (a SQLite file in a temp dir, or a new database on the `--pg`
+//! server, dropped afterwards) is migrated and, with `--tickets N` (default 0: left empty),
+//! bulk-loaded untimed by the tickets bench's generator and loader (`tickets/data.rs`: 5,000
+//! customers whose domains are the senders', N tickets in 20 queues with their history); the
+//! app's opsdesk.toml names it. A Markdown section per backend, naming it, the ticket count and
+//! the database server's version, goes to stdout (and --out).
 
 // Shared with the tickets bench, which uses all of it.
 #[allow(dead_code)]
@@ -25,6 +34,18 @@ mod mime;
 #[path = "shared/app.rs"]
 mod app;
 
+#[allow(dead_code)]
+#[path = "shared/backends.rs"]
+mod backends;
+
+#[allow(dead_code)]
+#[path = "tickets/data.rs"]
+mod data;
+
+#[allow(dead_code)]
+#[path = "tickets/words.rs"]
+mod words;
+
 use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -33,12 +54,15 @@ use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use opsdesk::clock::{Clock, SystemClock};
-use opsdesk::db::Db;
+use opsdesk::db::{Db, Ts};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::net::TcpStream;
 
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+const USAGE: &str = "usage: cargo bench --bench imap -- [--tickets 0|10k|100k|1m] [--messages 3000] \
+                     [--pg URL] [--no-sqlite] [--out FILE]";
 
 /// Connections that fill the mailbox at once.
 const APPENDERS: usize = 4;
@@ -46,42 +70,43 @@ const APPENDERS: usize = 4;
 const BATCH: usize = 50;
 
 struct Args {
+    /// `--tickets`, `--pg`, `--no-sqlite`.
+    db: backends::DbArgs,
     messages: usize,
     out: Option<String>,
 }
 
+impl Args {
+    fn command(&self) -> String {
+        let db = self.db.command();
+        format!(
+            "cargo bench --bench imap --{db} --messages {}",
+            self.messages
+        )
+    }
+}
+
 fn args() -> Result<Args, String> {
-    let mut a = Args {
-        messages: 3000,
-        out: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let mut v = || it.next().ok_or_else(|| format!("{k} needs a value"));
-        match k.as_str() {
-            "--bench" => {}
+    let (mut messages, mut out): (usize, Option<String>) = (3000, None);
+    let db = backends::DbArgs::parse(true, |k, v| {
+        match k {
             "--messages" => {
-                a.messages = v()?
+                messages = v()?
                     .parse()
                     .ok()
                     .filter(|n| *n > 0)
                     .ok_or("--messages takes a positive number")?
             }
-            "--out" => a.out = Some(v()?),
+            "--out" => out = Some(v()?),
             other => return Err(format!("unknown argument {other}")),
         }
-    }
-    Ok(a)
+        Ok(())
+    })?;
+    Ok(Args { db, messages, out })
 }
 
 fn main() -> ExitCode {
-    sys::main_with(
-        "imap",
-        args().map_err(|e| {
-            format!("{e}\nusage: cargo bench --bench imap -- [--messages 3000] [--out FILE]")
-        }),
-        run,
-    )
+    sys::main_with("imap", args().map_err(|e| format!("{e}\n{USAGE}")), run)
 }
 
 /// scripts/imap-server (Dovecot) on free ports, the leader of its own process group; the group
@@ -346,29 +371,29 @@ fn dovecot_cpu_secs(pid: u32) -> f64 {
     total / ticks
 }
 
-/// COUNT of `sql` on the app's SQLite database.
+/// COUNT of `sql` on the app's database.
 async fn count(db: &Db, sql: &'static str) -> Res<i64> {
-    match db {
-        Db::Sqlite(p) => Ok(sqlx::query_scalar(sql).fetch_one(&**p).await?),
-        Db::Postgres(_) => Err("the IMAP bench runs on SQLite".into()),
-    }
+    Ok(opsdesk::on_pool!(db, |p| sqlx::query_scalar(sql)
+        .fetch_one(p)
+        .await?))
 }
 
 /// `received_at` of every stored message (µs), in the order intake stored them.
 async fn received_at(db: &Db) -> Res<Vec<i64>> {
-    match db {
-        Db::Sqlite(p) => Ok(sqlx::query_scalar(
-            "SELECT received_at FROM mail_messages ORDER BY id",
-        )
-        .fetch_all(&**p)
-        .await?),
-        Db::Postgres(_) => Err("the IMAP bench runs on SQLite".into()),
-    }
+    let at: Vec<Ts> = opsdesk::on_pool!(db, |p| sqlx::query_scalar(
+        "SELECT received_at FROM mail_messages ORDER BY id"
+    )
+    .fetch_all(p)
+    .await?);
+    Ok(at.into_iter().map(Ts::micros).collect())
 }
 
 /// One timed run of the poller.
 struct Outcome {
     after: &'static str,
+    version: String,
+    /// The bulk load before the run, if any.
+    loaded: Option<data::LoadStats>,
     filled: Filled,
     secs: f64,
     cpu: f64,
@@ -387,30 +412,41 @@ struct Outcome {
     load: (f64, f64),
 }
 
-async fn poll_run(dovecot: &Dovecot, n: usize, after: &'static str, seed: u64) -> Res<Outcome> {
+/// One run on the database at `db_url` (fresh), with the app's files in `dir`: `tickets`
+/// loaded, `n` messages put in a fresh user's INBOX, then the poller timed.
+async fn poll_run(
+    dovecot: &Dovecot,
+    (db_url, dir): (&str, &Path),
+    tickets: i64,
+    n: usize,
+    after: &'static str,
+    seed: u64,
+) -> Res<Outcome> {
+    let loaded = data::load_some(db_url, tickets, SystemClock.now().as_microsecond()).await?;
     let user = format!("bench-{after}-{}", hex::encode(rand::random::<[u8; 5]>()));
     let filled = fill(dovecot.port, &user, n, seed).await?;
 
-    let tmp = tempfile::tempdir()?;
-    let db_url = format!("sqlite://{}", tmp.path().join("opsdesk.db").display());
     let after_cfg = match after {
         "move" => "after = \"move\"\nmove_to = \"Processed\"\n",
         _ => "after = \"seen\"\n",
     };
-    let app = app::build(
-        tmp.path(),
+    let app = app::build_on(
+        dir,
+        db_url,
         &format!(
             "listen = \"127.0.0.1:0\"\ndatabase_url = \"{db_url}\"\n\n[log]\nlevel = \"warn\"\n\n\
              [mail]\nfrom = \"support@bench.example\"\nsubject_tag = \"bench.example\"\n\n\
              [[mail.imap]]\nurl = \"imap://127.0.0.1:{}\"\nusername = \"{user}\"\n\
              password = \"secret\"\nmailbox = \"INBOX\"\nqueue = \"Support\"\ninterval = \"1s\"\n\
              {after_cfg}\n\
-             [[queue]]\nname = \"Support\"\ncorrespond_address = \"support@bench.example\"\n",
-            dovecot.port
+             [[queue]]\nname = \"Support\"\ncorrespond_address = \"support@bench.example\"\n{}",
+            dovecot.port,
+            data::queues_toml()
         ),
     )
     .await?;
     let db = app.state.db.clone();
+    let version = backends::version(&db).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
 
@@ -507,6 +543,8 @@ async fn poll_run(dovecot: &Dovecot, n: usize, after: &'static str, seed: u64) -
     server.await??;
     Ok(Outcome {
         after,
+        version,
+        loaded,
         filled,
         secs,
         cpu,
@@ -523,34 +561,75 @@ async fn poll_run(dovecot: &Dovecot, n: usize, after: &'static str, seed: u64) -
 }
 
 async fn run(a: Args) -> Res<()> {
-    let tmp = tempfile::tempdir()?;
+    let tmp = tempfile::Builder::new()
+        .prefix("opsdesk-imap-bench-")
+        .tempdir()?;
     let dovecot = start_dovecot(&tmp.path().join("dovecot")).await?;
-    let mut runs = Vec::new();
-    for (k, after) in ["seen", "move"].into_iter().enumerate() {
-        let r = poll_run(&dovecot, a.messages, after, 42 + k as u64)
+    let mut md = String::new();
+    for (backend, pg) in a.db.backends() {
+        let mut runs = Vec::new();
+        for (k, after) in ["seen", "move"].into_iter().enumerate() {
+            eprintln!(
+                "== {backend}, {}, after = {after}",
+                backends::tickets_label(a.db.tickets)
+            );
+            let dovecot = &dovecot;
+            let (tickets, messages) = (a.db.tickets, a.messages);
+            let r = backends::with_fresh_db(
+                "imap",
+                pg.as_deref(),
+                tickets,
+                tmp.path(),
+                |url, dir| async move {
+                    poll_run(
+                        dovecot,
+                        (&url, &dir),
+                        tickets,
+                        messages,
+                        after,
+                        42 + k as u64,
+                    )
+                    .await
+                },
+            )
             .await
             .map_err(|e| format!("{e}\nDovecot's log ends:\n{}", dovecot.log_tail()))?;
-        eprintln!(
-            "after = {after}: {} messages in {:.1} s ({:.0}/s)",
-            a.messages,
-            r.secs,
-            a.messages as f64 / r.secs
-        );
-        runs.push(r);
+            eprintln!(
+                "after = {after}: {} messages in {:.1} s ({:.0}/s)",
+                a.messages,
+                r.secs,
+                a.messages as f64 / r.secs
+            );
+            runs.push(r);
+        }
+        let section = render(&a, backend, &runs);
+        print!("{section}");
+        md.push_str(&section);
     }
     drop(dovecot);
+    if let Some(out) = &a.out {
+        std::fs::write(out, &md)?;
+    }
+    tmp.close()?;
+    Ok(())
+}
 
+/// The Markdown section of one backend's two runs.
+fn render(a: &Args, backend: &str, runs: &[Outcome]) -> String {
     let n = a.messages;
+    let what = backends::tickets_label(a.db.tickets);
     let mut md = String::new();
-    let _ = writeln!(md, "### IMAP poller\n");
+    let _ = writeln!(md, "### IMAP poller: {backend}, {what}\n");
     let _ = writeln!(
         md,
-        "Measured {} with `cargo bench --bench imap -- --messages {n}` on SQLite. {}\n",
+        "Measured {} with `{}`. Database: {}. {}\n",
         SystemClock.now().strftime("%Y-%m-%d"),
+        a.command(),
+        runs.first().map_or("–", |r| r.version.as_str()),
         sys::machine()
     );
     let _ = writeln!(md, "| measurement | target | result |\n|---|---|---|");
-    for r in &runs {
+    for r in runs {
         let what = match r.after {
             "move" => "`after = \"move\"` (to Processed)",
             _ => "`after = \"seen\"`",
@@ -578,31 +657,37 @@ async fn run(a: Args) -> Res<()> {
             r.cpu, r.dovecot_cpu, r.secs
         );
         let _ = writeln!(md, "| … mailbox afterwards |  | {} |", r.mailbox_after);
+        let loaded = data::LoadStats::cell(r.loaded.as_ref());
+        let _ = writeln!(
+            md,
+            "| … tickets in the database before the run (bulk load, s) |  | {loaded} |"
+        );
     }
-    let f = &runs[0].filled;
+    let Some(f) = runs.first().map(|r| &r.filled) else {
+        return md;
+    };
     let _ = writeln!(
         md,
-        "\nEach run: a fresh Dovecot user (scripts/imap-server, plain IMAP on loopback) whose INBOX \
-         was first filled, untimed, by {APPENDERS} APPEND connections at once ({n} messages, \
-         {:.1} MiB, {} replies, {} with a 100 KiB attachment, in {:.1} s); replies answer an \
-         earlier message of theirs by In-Reply-To/References, from its requestor, without the \
-         subject tag. Then the app starts on a fresh SQLite database with one `[[mail.imap]]` \
-         poller (`interval = \"1s\"`, no `smtp_url`: auto-replies wait in the outbox) and the \
-         clock runs from the app's start until all {n} messages are stored and processed (the \
+        "\nMethod. {backend}, {what}. Each run: a fresh Dovecot user (scripts/imap-server, plain \
+         IMAP on loopback) whose INBOX was first filled, untimed, by {APPENDERS} APPEND \
+         connections at once ({n} messages, {:.1} MiB, {} replies, {} with a 100 KiB attachment, \
+         in {:.1} s); replies answer an earlier message of theirs by In-Reply-To/References, \
+         from its requestor, without the subject tag. The database: {}. Then the app starts on it (`App::build` from a generated opsdesk.toml \
+         whose `database_url` is that database) with one `[[mail.imap]]` poller \
+         (`interval = \"1s\"`, no `smtp_url`: auto-replies wait in the outbox) and the clock \
+         runs from the app's start until all {n} messages are stored and processed (the \
          database is read every 50 ms). Between batches counts the gaps from one batch's last \
          message to the next one's first. 1-minute load average at start / end: {}.",
         f.bytes as f64 / 1_048_576.0,
         f.replies,
         f.attachments,
         f.secs,
+        backends::fresh_db_text(backend, a.db.tickets),
         runs.iter()
             .map(|r| format!("{:.2} / {:.2} ({})", r.load.0, r.load.1, r.after))
             .collect::<Vec<_>>()
             .join(", ")
     );
-    print!("{md}");
-    if let Some(out) = a.out {
-        std::fs::write(out, &md)?;
-    }
-    Ok(())
+    md.push('\n');
+    md
 }

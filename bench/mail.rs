@@ -1,11 +1,19 @@
 //! Mail benchmark (issue 4): intake through `POST /api/v1/mail/inbound` and the outbox to a
-//! local SMTP server, on SQLite, with the app running in this process as `opsdesk serve` builds
-//! it.
+//! local SMTP server, with the app running in this process as `opsdesk serve` builds it, on
+//! SQLite and (with `--pg URL`, a server whose user may CREATE DATABASE) on PostgreSQL, over an
+//! empty database or one preloaded with `--tickets` tickets.
 //!
 //! ```sh
-//! cargo bench --bench mail -- [--secs 10] [--clients 8] [--rate MSGS_PER_S] [--out FILE]
+//! cargo bench --bench mail -- [--tickets 0|10k|100k|1m] [--secs 10] [--clients 8]
+//!                             [--rate MSGS_PER_S] [--pg URL] [--no-sqlite] [--out FILE]
 //! ```
 //!
+//! For each backend (SQLite unless `--no-sqlite`, then PostgreSQL when `--pg` is given): a
+//! fresh database (a SQLite file in a temp dir, or a new database on the `--pg` server, dropped
+//! afterwards), migrated and, with `--tickets N` (default 0: left empty), bulk-loaded by the
+//! tickets bench's generator and loader (`tickets/data.rs`: 5,000 customers whose domains are
+//! the senders' below, N tickets in 20 queues with their history). The app's opsdesk.toml names
+//! that database.
 //! Intake: `--clients` concurrent senders post raw messages back to back for `--secs`: 60% open
 //! a ticket (each from a new sender, so each earns an auto-reply), 40% answer an earlier ticket
 //! by its subject tag from its requestor; one message in five carries a 100 KiB attachment.
@@ -17,7 +25,8 @@
 //! Outbox: the auto-replies and notices those messages caused go to scripts/smtp-sink (started
 //! here on a free loopback port) while intake runs; then 2,000 correspondence notices are queued
 //! at once on the tickets intake opened, and sent/s is measured until the queue of `mail.send`
-//! jobs is empty. A Markdown section for BENCHMARKS.md goes to stdout (and --out).
+//! jobs is empty. A Markdown section per backend, naming it, the ticket count and the database
+//! server's version, goes to stdout (and --out).
 
 // Shared with the tickets bench, which uses all of it.
 #[allow(dead_code)]
@@ -27,6 +36,18 @@ mod sys;
 #[path = "shared/mime.rs"]
 mod mime;
 
+#[allow(dead_code)]
+#[path = "tickets/data.rs"]
+mod data;
+
+#[allow(dead_code)]
+#[path = "tickets/words.rs"]
+mod words;
+
+#[allow(dead_code)]
+#[path = "shared/backends.rs"]
+mod backends;
+
 #[path = "shared/app.rs"]
 mod app;
 
@@ -34,6 +55,7 @@ mod app;
 mod clients;
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::process::{ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -47,9 +69,14 @@ use rand::{Rng, SeedableRng};
 /// Notices queued at once for the outbox-alone figure.
 const OUTBOX_BURST: usize = 2000;
 
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+const USAGE: &str = "usage: cargo bench --bench mail -- [--tickets 0|10k|100k|1m] [--secs 10] \
+                     [--clients 8] [--rate MSGS_PER_S] [--pg URL] [--no-sqlite] [--out FILE]";
 
 struct Args {
+    /// `--tickets`, `--pg`, `--no-sqlite`.
+    db: backends::DbArgs,
     secs: u64,
     clients: usize,
     /// Messages per second offered in all, on a fixed schedule; 0 sends back to back.
@@ -57,42 +84,50 @@ struct Args {
     out: Option<String>,
 }
 
+impl Args {
+    fn command(&self) -> String {
+        format!(
+            "cargo bench --bench mail --{} --secs {} --clients {}{}",
+            self.db.command(),
+            self.secs,
+            self.clients,
+            if self.rate > 0.0 {
+                format!(" --rate {}", self.rate)
+            } else {
+                String::new()
+            }
+        )
+    }
+}
+
 fn args() -> Result<Args, String> {
-    let mut a = Args {
-        secs: 10,
-        clients: 8,
-        rate: 0.0,
-        out: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let mut v = || it.next().ok_or_else(|| format!("{k} needs a value"));
-        match k.as_str() {
-            "--bench" => {}
-            "--secs" => a.secs = v()?.parse().map_err(|_| "--secs takes whole seconds")?,
-            "--clients" => a.clients = v()?.parse().map_err(|_| "--clients takes a number")?,
+    let (mut secs, mut clients, mut rate, mut out): (u64, usize, f64, Option<String>) =
+        (10, 8, 0.0, None);
+    let db = backends::DbArgs::parse(true, |k, v| {
+        match k {
+            "--secs" => secs = v()?.parse().map_err(|_| "--secs takes whole seconds")?,
+            "--clients" => clients = v()?.parse().map_err(|_| "--clients takes a number")?,
             "--rate" => {
-                a.rate = v()?
+                rate = v()?
                     .parse()
                     .map_err(|_| "--rate takes messages per second")?
             }
-            "--out" => a.out = Some(v()?),
+            "--out" => out = Some(v()?),
             other => return Err(format!("unknown argument {other}")),
         }
-    }
-    Ok(a)
+        Ok(())
+    })?;
+    Ok(Args {
+        db,
+        secs,
+        clients,
+        rate,
+        out,
+    })
 }
 
 fn main() -> ExitCode {
-    sys::main_with(
-        "mail",
-        args().map_err(|e| {
-            format!(
-                "{e}\nusage: cargo bench --bench mail -- [--secs 10] [--clients 8] [--rate MSGS_PER_S] [--out FILE]"
-            )
-        }),
-        run,
-    )
+    sys::main_with("mail", args().map_err(|e| format!("{e}\n{USAGE}")), run)
 }
 
 /// scripts/smtp-sink on a free port; killed (by PID) when dropped.
@@ -175,26 +210,75 @@ async fn pending_sends(db: &Db) -> Res<i64> {
 }
 
 async fn run(a: Args) -> Res<()> {
-    let tmp = tempfile::tempdir()?;
-    let sink = start_sink(tmp.path().join("sink"))?;
-    let db_url = format!("sqlite://{}", tmp.path().join("opsdesk.db").display());
-    let app = app::build(
-        tmp.path(),
+    let tmp = tempfile::Builder::new()
+        .prefix("opsdesk-mail-bench-")
+        .tempdir()?;
+    let args = &a;
+    let mut md = String::new();
+    for (backend, pg) in a.db.backends() {
+        eprintln!("== {backend}, {}", backends::tickets_label(a.db.tickets));
+        let r = backends::with_fresh_db(
+            "mail",
+            pg.as_deref(),
+            a.db.tickets,
+            tmp.path(),
+            |url, dir| async move { measure(args, &url, &dir).await },
+        )
+        .await?;
+        let section = render(args, backend, &r);
+        print!("{section}");
+        md.push_str(&section);
+    }
+    if let Some(out) = &a.out {
+        std::fs::write(out, &md)?;
+    }
+    tmp.close()?;
+    Ok(())
+}
+
+/// What one backend measured.
+struct Outcome {
+    version: String,
+    load: Option<data::LoadStats>,
+    lat: Vec<f64>,
+    errors: u64,
+    bytes: usize,
+    created: usize,
+    intake_s: f64,
+    intake_cpu: f64,
+    sent_before: usize,
+    queued: i64,
+    drain_s: f64,
+    burst_queued: i64,
+    burst_s: f64,
+    sent_total: usize,
+}
+
+/// One run on the database at `url` (fresh, migrated by the loader or the app), with the SMTP
+/// sink and the app's files in `dir`.
+async fn measure(a: &Args, url: &str, dir: &Path) -> Res<Outcome> {
+    let sink = start_sink(dir.join("sink"))?;
+    let load = data::load_some(url, a.db.tickets, SystemClock.now().as_microsecond()).await?;
+    let app = app::build_on(
+        dir,
+        url,
         &format!(
-            "listen = \"127.0.0.1:0\"\ndatabase_url = \"{db_url}\"\n\n[log]\nlevel = \"warn\"\n\n\
+            "listen = \"127.0.0.1:0\"\ndatabase_url = \"{url}\"\n\n[log]\nlevel = \"warn\"\n\n\
              [mail]\nsmtp_url = \"smtp://127.0.0.1:{}\"\nfrom = \"support@bench.example\"\n\
              subject_tag = \"bench.example\"\n\n\
-             [[queue]]\nname = \"Support\"\ncorrespond_address = \"support@bench.example\"\n",
-            sink.port
+             [[queue]]\nname = \"Support\"\ncorrespond_address = \"support@bench.example\"\n{}",
+            sink.port,
+            data::queues_toml()
         ),
     )
     .await?;
     let db = app.state.db.clone();
+    let version = backends::version(&db).await?;
     let mut tx = db.begin().await?;
     let token = tokens::create(&mut tx, "bench", Scope::Mail, None, SystemClock.now()).await?;
     tx.commit().await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!(
+    let inbound = format!(
         "http://{}/api/v1/mail/inbound?queue=Support",
         listener.local_addr()?
     );
@@ -213,7 +297,7 @@ async fn run(a: Args) -> Res<()> {
     let mut tasks = Vec::new();
     let (rate, clients) = (a.rate, a.clients);
     for c in 0..a.clients {
-        let (url, token, tickets) = (url.clone(), token.clone(), tickets.clone());
+        let (url, token, tickets) = (inbound.clone(), token.clone(), tickets.clone());
         tasks.push(client_rt.spawn(async move {
             let http = reqwest::Client::builder()
                 .no_proxy()
@@ -322,21 +406,38 @@ async fn run(a: Args) -> Res<()> {
     let sent_total = std::fs::read_dir(&sink.dir).map(|d| d.count()).unwrap_or(0);
     let _ = stop.send(());
     server.await??;
+    drop(sink);
+    Ok(Outcome {
+        version,
+        load,
+        lat,
+        errors,
+        bytes,
+        created,
+        intake_s,
+        intake_cpu,
+        sent_before,
+        queued,
+        drain_s,
+        burst_queued,
+        burst_s,
+        sent_total,
+    })
+}
 
+/// The Markdown section of one backend.
+fn render(a: &Args, backend: &str, r: &Outcome) -> String {
+    let mut lat = r.lat.clone();
     let n = lat.len();
+    let what = backends::tickets_label(a.db.tickets);
     let mut md = String::new();
-    let _ = writeln!(md, "## Mail (issue 4)\n");
+    let _ = writeln!(md, "## Mail (issue 4): {backend}, {what}\n");
     let _ = writeln!(
         md,
-        "Measured {} with `cargo bench --bench mail -- --secs {} --clients {}{}` on SQLite. {}\n",
+        "Measured {} with `{}`. Database: {}. {}\n",
         SystemClock.now().strftime("%Y-%m-%d"),
-        a.secs,
-        a.clients,
-        if a.rate > 0.0 {
-            format!(" --rate {}", a.rate)
-        } else {
-            String::new()
-        },
+        a.command(),
+        r.version,
         sys::machine()
     );
     let offered = if a.rate > 0.0 {
@@ -348,16 +449,21 @@ async fn run(a: Args) -> Res<()> {
         ", back to back".to_owned()
     };
     let _ = writeln!(md, "| measurement | target | result |\n|---|---|---|");
+    let loaded = data::LoadStats::cell(r.load.as_ref());
+    let _ = writeln!(
+        md,
+        "| tickets in the database before the run (bulk load, s) |  | {loaded} |"
+    );
     let _ = writeln!(
         md,
         "| intake `POST /api/v1/mail/inbound`, {} clients × {} s{offered}: messages/s | > 300 | {:.0} ({} messages, {} new tickets, {:.1} MiB, {} failed) |",
         a.clients,
         a.secs,
-        n as f64 / intake_s,
+        n as f64 / r.intake_s,
         n,
-        created,
-        bytes as f64 / 1_048_576.0,
-        errors
+        r.created,
+        r.bytes as f64 / 1_048_576.0,
+        r.errors
     );
     let (p50, p95, p99) = (
         pct(&mut lat, 50.0),
@@ -370,21 +476,54 @@ async fn run(a: Args) -> Res<()> {
     );
     let _ = writeln!(
         md,
-        "| outbox to a local SMTP server, {burst_queued} notices queued at once: messages/s | > 200 | {:.0} (drained in {burst_s:.1} s) |",
-        burst_queued as f64 / burst_s.max(f64::MIN_POSITIVE)
+        "| outbox to a local SMTP server, {} notices queued at once: messages/s | > 200 | {:.0} (drained in {:.1} s) |",
+        r.burst_queued,
+        r.burst_queued as f64 / r.burst_s.max(f64::MIN_POSITIVE),
+        r.burst_s
     );
     let _ = writeln!(
         md,
-        "| outbox while intake ran: messages sent / left queued at its end (drained in s) |  | {sent_before} / {queued} ({drain_s:.1}) |"
+        "| outbox while intake ran: messages sent / left queued at its end (drained in s) |  | {} / {} ({:.1}) |",
+        r.sent_before, r.queued, r.drain_s
     );
     let _ = writeln!(
         md,
-        "| CPU of the process during intake, s (wall s) |  | {intake_cpu:.1} ({intake_s:.1}) |"
+        "| CPU of the process during intake, s (wall s) |  | {:.1} ({:.1}) |",
+        r.intake_cpu, r.intake_s
     );
-    let _ = writeln!(md, "| messages the SMTP server kept |  | {sent_total} |");
-    print!("{md}");
-    if let Some(out) = a.out {
-        std::fs::write(out, &md)?;
-    }
-    Ok(())
+    let _ = writeln!(
+        md,
+        "| messages the SMTP server kept |  | {} |",
+        r.sent_total
+    );
+    let _ = writeln!(md, "\n{}", method(a, backend));
+    md
+}
+
+fn method(a: &Args, backend: &str) -> String {
+    format!(
+        "Method. {backend}, {what}. The database: {db}. The app runs in the bench process as `opsdesk serve` builds it (`App::build` from a generated opsdesk.toml \
+         whose `database_url` is that database; default pool and job workers, system clock, a \
+         real TCP listener on 127.0.0.1), with queue Support (and the loader's queues Q0 … Q19) \
+         and `smtp_url` on scripts/smtp-sink at a free loopback port. Intake: {clients} clients, \
+         reqwest on a tokio runtime of their own (2 threads) sharing the 2 cores with the app, \
+         post raw messages with a `mail` token for {secs} s: 60% open a ticket, each from a new \
+         sender at a domain c0000.example … c4999.example ({customers}), 40% answer a ticket \
+         opened earlier in the run by its subject tag, from its requestor; one in five carries \
+         a 100 KiB attachment. A message's latency runs from its send (or, with `--rate`, from \
+         its slot) to the 202. Outbox: what intake queued is drained first, then \
+         {OUTBOX_BURST} correspondence notices are queued at once on the tickets intake opened, \
+         timed until no `mail.send` job is queued or running. Percentiles are nearest-rank; CPU \
+         is user + system time of the bench process (app and clients, not the PostgreSQL \
+         server).\n",
+        what = backends::tickets_label(a.db.tickets),
+        db = backends::fresh_db_text(backend, a.db.tickets),
+        clients = a.clients,
+        secs = a.secs,
+        customers = if a.db.tickets > 0 {
+            "each a loaded customer's, so intake finds the customer"
+        } else {
+            "no customer's, on an empty database"
+        },
+    )
 }

@@ -21,8 +21,13 @@
 
 #[path = "shared/applog.rs"]
 mod applog;
+#[allow(dead_code)]
+#[path = "shared/backends.rs"]
+mod backends;
 #[path = "shared/clients.rs"]
 mod clients;
+// Shared with the mail and IMAP benches, which load tickets with `load_some`.
+#[allow(dead_code)]
 #[path = "tickets/data.rs"]
 mod data;
 #[path = "tickets/drive.rs"]
@@ -35,6 +40,7 @@ mod sys;
 mod words;
 
 use applog::{app_errors, init_log};
+use backends::size_label;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -120,17 +126,9 @@ const USAGE: &str = "usage: cargo bench --bench tickets -- [--sizes 10000,100000
                      [--reuse]";
 
 fn parse_size(s: &str) -> Result<i64, String> {
-    let s = s.trim().to_ascii_lowercase();
-    let (num, mul) = if let Some(v) = s.strip_suffix('m') {
-        (v, 1_000_000)
-    } else if let Some(v) = s.strip_suffix('k') {
-        (v, 1_000)
-    } else {
-        (s.as_str(), 1)
-    };
-    match num.replace('_', "").parse::<i64>() {
-        Ok(v) if v > 0 => Ok(v * mul),
-        _ => Err(format!("\"{s}\" is not a ticket count")),
+    match backends::parse_count(s) {
+        Ok(0) => Err(format!("\"{s}\" is not a ticket count")),
+        n => n,
     }
 }
 
@@ -348,27 +346,9 @@ async fn one_size(
                 "opsdesk_bench_{}_{n}",
                 hex::encode(rand::random::<[u8; 4]>())
             );
-            let admin_pool = sqlx::PgPool::connect(admin).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&admin_pool)
-                .await?;
-            let mut u = url::Url::parse(admin)?;
-            u.set_path(&name);
-            let r = measure(u.as_str(), n, &dir, create_secs, plans, false).await;
-            if keep {
-                eprintln!("   kept the database {name}");
-                admin_pool.close().await;
-                return r;
-            }
-            let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&admin_pool)
-            .await;
-            admin_pool.close().await;
-            if let Err(e) = dropped {
-                eprintln!("   could not drop the database {name}: {e}");
-            }
+            let db = backends::PgDb::open(admin, name, true).await?;
+            let r = measure(&db.url, n, &dir, create_secs, plans, false).await;
+            db.close(keep).await;
             r
         }
     };
@@ -381,16 +361,10 @@ async fn one_size(
 }
 
 fn config_toml(url: &str) -> String {
-    let mut s = format!(
-        "listen = \"127.0.0.1:0\"\ndatabase_url = \"{url}\"\nbase_url = \"http://127.0.0.1\"\n"
-    );
-    for q in 0..data::QUEUES {
-        let _ = write!(
-            s,
-            "\n[[queue]]\nname = \"Q{q}\"\ncorrespond_address = \"q{q}@isp.example\"\n"
-        );
-    }
-    s
+    format!(
+        "listen = \"127.0.0.1:0\"\ndatabase_url = \"{url}\"\nbase_url = \"http://127.0.0.1\"\n{}",
+        data::queues_toml()
+    )
 }
 
 fn list_reqs() -> (Vec<ListReq>, Vec<ListReq>, Vec<ListReq>) {
@@ -454,7 +428,7 @@ async fn measure(
     }
     let app = App::build(loaded.config, Arc::new(SystemClock), None).await?;
     let db = app.state.db.clone();
-    r.version = version(&db).await?;
+    r.version = backends::version(&db).await?;
     r.db_mib = match &db {
         Db::Sqlite(_) => sys::disk_mib(dir),
         Db::Postgres(p) => {
@@ -484,24 +458,6 @@ async fn measure(
     server.await??;
     measured?;
     Ok(r)
-}
-
-async fn version(db: &Db) -> Res<String> {
-    Ok(match db {
-        Db::Sqlite(p) => format!(
-            "SQLite {} (bundled by sqlx; WAL, synchronous=NORMAL)",
-            sqlx::query_scalar::<_, String>("SELECT sqlite_version()")
-                .fetch_one(&**p)
-                .await?
-        ),
-        Db::Postgres(p) => {
-            let v: String = sqlx::query_scalar("SHOW server_version")
-                .fetch_one(p)
-                .await?;
-            let fsync: String = sqlx::query_scalar("SHOW fsync").fetch_one(p).await?;
-            format!("PostgreSQL {v} (fsync={fsync}, loopback)")
-        }
-    })
 }
 
 async fn drive_all(
@@ -636,16 +592,6 @@ fn thousands(v: f64) -> String {
         out.push(ch);
     }
     out
-}
-
-fn size_label(n: i64) -> String {
-    if n >= 1_000_000 && n % 1_000_000 == 0 {
-        format!("{}M", n / 1_000_000)
-    } else if n >= 1_000 && n % 1_000 == 0 {
-        format!("{}k", n / 1_000)
-    } else {
-        n.to_string()
-    }
 }
 
 /// "p50 / p95[ / p99]" with a ✗ when the target percentile misses, and notes for errors and

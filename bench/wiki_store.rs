@@ -18,6 +18,9 @@
 //! app's functions in this process, one at a time. A Markdown section for BENCHMARKS.md goes
 //! to stdout (and to --out); progress goes to stderr.
 
+#[allow(dead_code)]
+#[path = "shared/backends.rs"]
+mod backends;
 // Shared with the tickets bench, which uses all of them.
 #[allow(dead_code)]
 #[path = "shared/clients.rs"]
@@ -103,18 +106,7 @@ const USAGE: &str = "usage: cargo bench --bench wiki_store -- [--pages 10000] [-
                      [--keep DIR | --reuse DIR] [--pg-db NAME] [--no-search] [--stale-fts-stats]";
 
 fn parse_count(s: &str) -> Result<i64, String> {
-    let s = s.trim().to_ascii_lowercase();
-    let (num, mul) = if let Some(v) = s.strip_suffix('m') {
-        (v, 1_000_000)
-    } else if let Some(v) = s.strip_suffix('k') {
-        (v, 1_000)
-    } else {
-        (s.as_str(), 1)
-    };
-    match num.replace('_', "").parse::<i64>() {
-        Ok(v) if v >= 0 => Ok(v * mul),
-        _ => Err(format!("\"{s}\" is not a count\n{USAGE}")),
-    }
+    backends::parse_count(s).map_err(|e| format!("{e}\n{USAGE}"))
 }
 
 impl Args {
@@ -234,27 +226,11 @@ async fn run(args: Args) -> Res<()> {
             "== PostgreSQL ({name}): {} pages, {} tickets",
             args.pages, args.tickets
         );
-        let admin_pool = sqlx::PgPool::connect(admin).await?;
-        if args.pg_db.is_none() {
-            sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&admin_pool)
-                .await?;
-        }
-        let mut u = url::Url::parse(admin)?;
-        u.set_path(&name);
-        let r = one(u.as_str(), &args, None).await;
+        // A database named by --pg-db is used as it is, and kept.
+        let db = backends::PgDb::open(admin, name, args.pg_db.is_none()).await?;
+        let r = one(&db.url, &args, None).await;
         md.push_str(&render("PostgreSQL", &args, r));
-        if args.pg_db.is_some() {
-            eprintln!("   kept the database {name}");
-        } else if let Err(e) = sqlx::raw_sql(AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&admin_pool)
-        .await
-        {
-            eprintln!("   could not drop the database {name}: {e}");
-        }
-        admin_pool.close().await;
+        db.close(args.pg_db.is_some()).await;
     }
     let _ = writeln!(md, "Load average at the end: `{}`.", loadavg_line());
     print!("{md}");

@@ -311,6 +311,16 @@ impl Generator {
     }
 }
 
+/// The `[[queue]]` tables of the generated tickets' queues (`Q0` … `Q19`), for a bench's
+/// opsdesk.toml.
+pub fn queues_toml() -> String {
+    (0..QUEUES)
+        .map(|q| {
+            format!("\n[[queue]]\nname = \"Q{q}\"\ncorrespond_address = \"q{q}@isp.example\"\n")
+        })
+        .collect()
+}
+
 /// What loading one dataset cost.
 #[derive(Debug, Default, Clone)]
 pub struct LoadStats {
@@ -329,6 +339,15 @@ pub struct LoadStats {
 }
 
 impl LoadStats {
+    /// A report's cell for the tickets a run started with: how many (the load's seconds), or
+    /// `0 (empty)` without a load.
+    pub fn cell(l: Option<&LoadStats>) -> String {
+        l.map_or_else(
+            || "0 (empty)".to_owned(),
+            |l| format!("{} ({:.1})", l.tickets, l.total_secs),
+        )
+    }
+
     fn count(&mut self, c: &Chunk) {
         self.tickets += c.tickets.len() as i64;
         self.txns += c.txns.len() as i64;
@@ -350,6 +369,20 @@ pub async fn load(url: &DatabaseUrl, n: i64, now_us: i64) -> Res<LoadStats> {
     };
     stats.total_secs = t0.elapsed().as_secs_f64();
     Ok(stats)
+}
+
+/// [`load`] for `n` > 0, with a line on stderr; nothing for `n` = 0, an empty database whose
+/// schema the app's migrations make when it starts.
+pub async fn load_some(url: &str, n: i64, now_us: i64) -> Res<Option<LoadStats>> {
+    if n == 0 {
+        return Ok(None);
+    }
+    let stats = load(&DatabaseUrl::parse(url)?, n, now_us).await?;
+    eprintln!(
+        "   loaded {} tickets, {} transactions in {:.1} s",
+        stats.tickets, stats.txns, stats.total_secs
+    );
+    Ok(Some(stats))
 }
 
 /// A line on stderr each time another tenth of a large load is in.
