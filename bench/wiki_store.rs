@@ -331,7 +331,7 @@ async fn finish(
     dir: &Path,
     mut r: Report,
 ) -> Res<Report> {
-    r.version = version(&db).await?;
+    r.version = backends::version(&db).await?;
     if matches!(db, Db::Sqlite(_)) {
         r.db_mib = Some(sys::disk_mib(dir));
     }
@@ -362,18 +362,6 @@ async fn finish(
     r.plans = explain_all(&db, now).await?;
     db.close().await;
     Ok(r)
-}
-
-async fn version(db: &Db) -> Res<String> {
-    Ok(match db {
-        Db::Sqlite(p) => {
-            let v: String = sqlx::query_scalar("SELECT sqlite_version()")
-                .fetch_one(&**p)
-                .await?;
-            format!("SQLite {v}")
-        }
-        Db::Postgres(p) => sqlx::query_scalar("SELECT version()").fetch_one(p).await?,
-    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -95,8 +95,9 @@ pub struct Counted {
 /// 17,000 message bodies planned as a walk over every message (370 ms), which this stops.
 const ALTERNATIVE_BUDGET: Duration = Duration::from_millis(40);
 
-/// At most this many alternatives are counted alone; a longer OR chain goes to the walk.
-const MAX_ALTERNATIVES: usize = 4;
+/// At most this many alternatives are counted alone (each may spend
+/// [`ALTERNATIVE_BUDGET`]); the caller passes none for a longer OR chain, which goes to the walk.
+pub const MAX_ALTERNATIVES: usize = 4;
 
 /// The count of `filter`'s matches (up to `cap`), by `probe` within `budget` when given.
 ///
@@ -128,7 +129,6 @@ pub async fn count(
         });
     };
     if !alternatives.is_empty()
-        && alternatives.len() <= MAX_ALTERNATIVES
         && let Some(c) = by_alternatives(db, filter, alternatives, cap).await?
     {
         return Ok(c);
@@ -154,22 +154,25 @@ async fn by_alternatives(
     alternatives: &[Filter],
     cap: i64,
 ) -> Result<Option<Counted>, StoreError> {
-    let mut counts = Vec::with_capacity(alternatives.len());
+    let mut all_answered = true;
+    let mut last = 0;
     for a in alternatives {
         let mut b = db.budgeted(ALTERNATIVE_BUDGET).await?;
         let n = search::count_within(&mut b, a, Some(cap)).await?;
         b.release().await;
-        if let Some(n) = n
-            && n >= cap
-        {
-            return Ok(Some(Counted { n, walk_page: true }));
+        match n {
+            Some(n) if n >= cap => return Ok(Some(Counted { n, walk_page: true })),
+            Some(n) => last = n,
+            None => all_answered = false,
         }
-        counts.push(n);
     }
-    let n = match counts.as_slice() {
-        [Some(n)] => *n,
-        all if all.iter().all(Option::is_some) => search::count(db, filter, Some(cap)).await?,
-        _ => return Ok(None),
+    if !all_answered {
+        return Ok(None);
+    }
+    // A single alternative is the query itself, already counted.
+    let n = match alternatives.len() {
+        1 => last,
+        _ => search::count(db, filter, Some(cap)).await?,
     };
     Ok(Some(Counted {
         n,

@@ -133,13 +133,19 @@ pub async fn find_planned(
             (probe, count_budget, page_budget)
         }
     };
-    // PostgreSQL's index cannot say how common a term is; the alternatives counted alone can.
+    // PostgreSQL's index cannot say how common a term is; the alternatives counted alone can
+    // (a longer OR chain than plan::MAX_ALTERNATIVES goes to the walk).
     let alternatives = match (db, &probe, &expr) {
-        (Db::Postgres(_), Some(_), Some(e)) if plan == Plan::Auto => e
-            .alternatives()
-            .into_iter()
-            .map(|a| Ok(fenced(tql::to_sql(Some(a), &ctx)?, s.customer)))
-            .collect::<Result<Vec<_>, TqlError>>()?,
+        (Db::Postgres(_), Some(_), Some(e)) if plan == Plan::Auto => {
+            let all = e.alternatives();
+            if all.len() <= plan::MAX_ALTERNATIVES {
+                all.into_iter()
+                    .map(|a| Ok(fenced(tql::to_sql(Some(a), &ctx)?, s.customer)))
+                    .collect::<Result<Vec<_>, TqlError>>()?
+            } else {
+                Vec::new()
+            }
+        }
         _ => Vec::new(),
     };
     let cap = (!s.exact_total).then_some(COUNT_CAP + 1);

@@ -95,57 +95,45 @@ impl Builder<'_> {
     }
 
     pub(super) fn subject(&mut self, c: &Cond) -> Result<String, TqlError> {
-        match (&c.op, &c.value) {
-            (Op::Like | Op::NotLike, Value::Text(s)) if self.probe_term(FtsTable::Subjects, s) => {
-                let tail = self.like_pattern(s);
-                let (col, like) = (self.unindexed("t.subject"), self.like_op());
-                let m = format!("{col} {like} {tail} ESCAPE '\\'");
-                Ok(if c.op == Op::Like {
-                    m
-                } else {
-                    format!("(NOT {m})")
-                })
-            }
-            (Op::Like | Op::NotLike, Value::Text(s)) if self.fts_ok(s) => {
-                let p = self.text(&fts_phrase(s));
-                let tail = self.like_pattern(s);
-                let m = format!(
-                    "t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH {p} \
-                     UNION ALL SELECT id FROM tickets WHERE id > {SUBJECTS_MARK} \
-                     AND subject LIKE {tail} ESCAPE '\\')"
-                );
-                Ok(if c.op == Op::Like {
-                    m
-                } else {
-                    format!("(NOT {m})")
-                })
-            }
-            (Op::Like | Op::NotLike, Value::Text(s)) if self.two_chars(s) => {
-                let (lo, hi, tail) = self.leading(s);
-                let m = format!(
-                    "t.id IN (SELECT id FROM tickets WHERE id IN (SELECT doc FROM \
-                     tickets_fts_terms WHERE term >= {lo} AND term < {hi}) \
-                     AND subject LIKE {tail} ESCAPE '\\' \
-                     UNION ALL SELECT id FROM tickets WHERE lower(substr(subject, -2)) = {lo} \
-                     UNION ALL SELECT id FROM tickets WHERE id > {SUBJECTS_MARK} \
-                     AND subject LIKE {tail} ESCAPE '\\')"
-                );
-                Ok(if c.op == Op::Like {
-                    m
-                } else {
-                    format!("(NOT {m})")
-                })
-            }
+        let s = match (&c.op, &c.value) {
+            (Op::Like | Op::NotLike, Value::Text(s)) => s,
+            _ => return self.text_cmp("t.subject", c),
+        };
+        let matched = if self.probe_term(FtsTable::Subjects, s) {
+            let tail = self.like_pattern(s);
+            let (col, like) = (self.unindexed("t.subject"), self.like_op());
+            format!("{col} {like} {tail} ESCAPE '\\'")
+        } else if self.fts_ok(s) {
+            let p = self.text(&fts_phrase(s));
+            let tail = self.like_pattern(s);
+            format!(
+                "t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH {p} \
+                 UNION ALL SELECT id FROM tickets WHERE id > {SUBJECTS_MARK} \
+                 AND subject LIKE {tail} ESCAPE '\\')"
+            )
+        } else if self.two_chars(s) {
+            let (lo, hi, tail) = self.leading(s);
+            format!(
+                "t.id IN (SELECT id FROM tickets WHERE id IN (SELECT doc FROM \
+                 tickets_fts_terms WHERE term >= {lo} AND term < {hi}) \
+                 AND subject LIKE {tail} ESCAPE '\\' \
+                 UNION ALL SELECT id FROM tickets WHERE lower(substr(subject, -2)) = {lo} \
+                 UNION ALL SELECT id FROM tickets WHERE id > {SUBJECTS_MARK} \
+                 AND subject LIKE {tail} ESCAPE '\\')"
+            )
+        } else if self.ctx.backend == Backend::Postgres && c.op == Op::Like {
             // PostgreSQL: as a set of ids, so that `Subject LIKE x OR Content LIKE x` is one
             // set too (see `Or` in to_sql.rs).
-            (Op::Like, Value::Text(s)) if self.ctx.backend == Backend::Postgres => {
-                let tail = self.like_pattern(s);
-                Ok(format!(
-                    "t.id IN (SELECT id FROM tickets WHERE subject ILIKE {tail} ESCAPE '\\')"
-                ))
-            }
-            _ => self.text_cmp("t.subject", c),
-        }
+            let tail = self.like_pattern(s);
+            format!("t.id IN (SELECT id FROM tickets WHERE subject ILIKE {tail} ESCAPE '\\')")
+        } else {
+            return self.text_cmp("t.subject", c);
+        };
+        Ok(if c.op == Op::Like {
+            matched
+        } else {
+            format!("(NOT {matched})")
+        })
     }
 
     pub(super) fn content(&mut self, c: &Cond) -> Result<String, TqlError> {
