@@ -169,7 +169,7 @@ mod tests {
     use std::time::Duration;
 
     use super::unless_interrupted;
-    use crate::db::{DatabaseUrl, Db, PoolOptions};
+    use crate::db::Db;
 
     /// Counts to `n` in SQL: long enough for a budget to stop at large `n`.
     const COUNT_TO: &str = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c \
@@ -183,11 +183,7 @@ mod tests {
     }
 
     async fn sqlite() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().unwrap();
-        let url =
-            DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("b.db").display())).unwrap();
-        let db = Db::connect(&url, PoolOptions::default()).await.unwrap();
-        (dir, db)
+        crate::db::scratch_sqlite().await
     }
 
     #[tokio::test]

@@ -404,6 +404,19 @@ pub fn value_rows(rows: usize, cols: usize, first: usize) -> String {
 #[derive(Debug, Clone, Copy)]
 pub struct Savepoint(pub &'static str);
 
+/// A SQLite database of its own in a new temporary directory, not migrated, for unit tests;
+/// the directory goes when the first value is dropped.
+#[cfg(test)]
+pub(crate) async fn scratch_sqlite() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .expect("url");
+    let db = Db::connect(&url, PoolOptions::default())
+        .await
+        .expect("connect");
+    (dir, db)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -414,19 +427,14 @@ mod tests {
         assert_eq!(super::value_rows(1, 2, 3), "($3, $4)");
     }
 
-    use super::{DatabaseUrl, Db, PoolOptions};
+    use super::Db;
 
     /// A statement that writes on its own queues for the writer turn like a transaction does:
     /// while a write transaction is open it is not given the connection, and it is at once
     /// after the commit.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_autocommit_write_waits_for_the_writer_turn() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("w.db").display()))
-            .expect("url");
-        let db = Db::connect(&url, PoolOptions::default())
-            .await
-            .expect("connect");
+        let (_dir, db) = super::scratch_sqlite().await;
         let Db::Sqlite(p) = &db else {
             panic!("a SQLite URL opens SQLite")
         };

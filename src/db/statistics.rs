@@ -86,16 +86,13 @@ const RELOAD: &str = "BEGIN IMMEDIATE; CREATE TABLE opsdesk_statistics_reload (x
 
 #[cfg(test)]
 mod tests {
-    use crate::db::{DatabaseUrl, Db, PoolOptions};
+    use crate::db::Db;
 
     /// A table that was never analysed gets statistics for every index, and an index added
     /// later gets its own at the next refresh (the table is analysed whole again).
     #[tokio::test]
     async fn every_index_gets_statistics_and_a_new_index_too() {
-        let dir = tempfile::tempdir().unwrap();
-        let url =
-            DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("s.db").display())).unwrap();
-        let db = Db::connect(&url, PoolOptions::default()).await.unwrap();
+        let (_dir, db) = crate::db::scratch_sqlite().await;
         let Db::Sqlite(p) = &db else { unreachable!() };
         sqlx::raw_sql(
             "CREATE TABLE items (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, at INTEGER NOT NULL); \
@@ -145,10 +142,7 @@ mod tests {
     /// it has grown.
     #[tokio::test]
     async fn small_tables_are_left_without_statistics() {
-        let dir = tempfile::tempdir().unwrap();
-        let url =
-            DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("s.db").display())).unwrap();
-        let db = Db::connect(&url, PoolOptions::default()).await.unwrap();
+        let (_dir, db) = crate::db::scratch_sqlite().await;
         db.migrate().await.unwrap();
         let Db::Sqlite(p) = &db else { unreachable!() };
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_stat1")

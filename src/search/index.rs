@@ -104,7 +104,7 @@ mod tests {
     use jiff::Timestamp;
 
     use super::catch_up;
-    use crate::db::{DatabaseUrl, Db, PoolOptions, Tx};
+    use crate::db::{Db, Tx};
     use crate::tickets::search::{Search, find};
 
     async fn exec(db: &Db, sql: &str, binds: &[&str]) {
@@ -163,12 +163,7 @@ mod tests {
     /// not, and a subject changed on either side of the mark is found by its new text only.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn searches_see_rows_past_the_mark_and_the_index_catches_up() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("s.db").display()))
-            .expect("url");
-        let db = Db::connect(&url, PoolOptions::default())
-            .await
-            .expect("connect");
+        let (_dir, db) = crate::db::scratch_sqlite().await;
         db.migrate().await.expect("migrate");
 
         // 600 tickets (more than one batch), every even one with packet loss in its body.

@@ -76,17 +76,14 @@ pub(crate) async fn thread_of(tx: &mut Tx, ticket_id: i64) -> Result<Vec<String>
 
 #[cfg(test)]
 mod tests {
-    use crate::db::{DatabaseUrl, Db, PoolOptions};
+    use crate::db::Db;
 
     /// The batch read gives each ticket what the one-ticket read gives: the root (oldest, by
     /// time then id) and the latest received message, once if they are the same, nothing
     /// for a ticket without mail; a newer message we sent is not "the latest received".
     #[tokio::test]
     async fn many_threads_read_at_once_match_each_read_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let url =
-            DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("m.db").display())).unwrap();
-        let db = Db::connect(&url, PoolOptions::default()).await.unwrap();
+        let (_dir, db) = crate::db::scratch_sqlite().await;
         db.migrate().await.unwrap();
         let Db::Sqlite(p) = &db else { unreachable!() };
         sqlx::raw_sql(
