@@ -188,8 +188,9 @@ async fn pair(
 /// asks its trigram index for texts of 3 characters or more (a phrase, so the trigrams prove the
 /// substring), and walks the pages newest first for a word in many of them; two ASCII
 /// characters are found through the index's terms (walked first when they begin many of its
-/// trigrams); shorter or other texts are scanned. PostgreSQL walks every page for a text under three characters; for a longer one it
-/// walks the newest pages first, then asks its trigram GIN indexes.
+/// trigrams); shorter or other texts are scanned. PostgreSQL walks every page for a text under
+/// three characters; for a longer one it walks the newest pages first, then asks its trigram
+/// GIN indexes.
 pub(in crate::wiki) async fn search(
     db: &Db,
     text: &str,
