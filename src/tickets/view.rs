@@ -188,6 +188,18 @@ pub async fn load(tx: &mut Tx, id: i64) -> Result<Ticket, TicketError> {
     Ok(assemble(row, w, l))
 }
 
+/// Ticket `id` itself (not one merged away) with its watchers `w` already read: for callers
+/// that read the watchers first to see whether the rest is needed.
+pub(crate) async fn load_watched(
+    tx: &mut Tx,
+    id: i64,
+    w: Vec<(String, String)>,
+) -> Result<Ticket, TicketError> {
+    let row = rows::get(tx, id).await?.ok_or(TicketError::NotFound(id))?;
+    let l = links::of(tx, id).await?;
+    Ok(assemble(row, w, l))
+}
+
 pub(crate) fn assemble(
     row: TicketRow,
     w: Vec<(String, String)>,
