@@ -7,7 +7,10 @@ mod budget;
 mod checkpoint;
 mod error;
 mod migrate;
+#[cfg(test)]
+mod scratch;
 mod statistics;
+mod text;
 mod ts;
 mod url;
 
@@ -23,6 +26,9 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub use backup::backup_sqlite;
 pub use budget::{Budgeted, pg_reader, unless_interrupted};
 pub use error::StoreError;
+#[cfg(test)]
+pub(crate) use scratch::scratch_sqlite;
+pub use text::{ascii_prefix_range, like_contains};
 pub use ts::Ts;
 pub use url::DatabaseUrl;
 
@@ -403,19 +409,6 @@ pub fn value_rows(rows: usize, cols: usize, first: usize) -> String {
 /// A savepoint's name: a fixed identifier, never text from outside.
 #[derive(Debug, Clone, Copy)]
 pub struct Savepoint(pub &'static str);
-
-/// A SQLite database of its own in a new temporary directory, not migrated, for unit tests;
-/// the directory goes when the first value is dropped.
-#[cfg(test)]
-pub(crate) async fn scratch_sqlite() -> (tempfile::TempDir, Db) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("t.db").display()))
-        .expect("url");
-    let db = Db::connect(&url, PoolOptions::default())
-        .await
-        .expect("connect");
-    (dir, db)
-}
 
 #[cfg(test)]
 mod tests {

@@ -41,11 +41,7 @@ impl Builder<'_> {
 
     /// `%value%` with the value's own wildcards escaped.
     pub(super) fn like_pattern(&mut self, s: &str) -> String {
-        let escaped = s
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        self.text(&format!("%{escaped}%"))
+        self.text(&crate::db::like_contains(s))
     }
 
     pub(super) fn expr(&mut self, e: &Expr, depth: usize) -> Result<String, TqlError> {

@@ -3,7 +3,9 @@
 //! the index says it is common, on PostgreSQL first, under a budget).
 
 use super::{PAGE_COLS, PageRow};
-use crate::db::{Db, SqliteDb, StoreError, pg_reader, unless_interrupted};
+use crate::db::{
+    Db, SqliteDb, StoreError, ascii_prefix_range, like_contains, pg_reader, unless_interrupted,
+};
 use crate::on_budget;
 use crate::wiki::Page;
 
@@ -121,35 +123,10 @@ async fn walk(
     Ok(r.filter(|rows| !windowed || rows.len() as i64 >= limit))
 }
 
-/// `%text%` for LIKE and ILIKE with `\\` as the escape.
-fn like_pattern(text: &str) -> String {
-    format!(
-        "%{}%",
-        text.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    )
-}
-
-/// The range of index terms that begin with the ASCII `pair`: the pair in lower case, as the
-/// index folds it, and the first string past every term beginning with it.
-fn term_range(pair: &str) -> (String, String) {
-    let lo = pair.to_ascii_lowercase();
-    let hi = lo
-        .char_indices()
-        .map(|(i, c)| match i {
-            // ASCII, so the next code point exists; U+0080 sorts after U+007F in UTF-8 too.
-            1 => char::from_u32(c as u32 + 1).unwrap_or(char::MAX),
-            _ => c,
-        })
-        .collect();
-    (lo, hi)
-}
-
 /// Whether the index holds trigrams beginning with the ASCII `pair` at least
 /// [`COMMON_PAGES`] times (reading no further): then the walk finds the limit's worth soon.
 async fn common_pair(db: &SqliteDb, pair: &str) -> Result<bool, StoreError> {
-    let (lo, hi) = term_range(pair);
+    let (lo, hi) = ascii_prefix_range(pair);
     let n: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM (SELECT 1 FROM wiki_fts_terms WHERE term >= $1 AND term < $2 \
          LIMIT $3)",
@@ -172,7 +149,7 @@ async fn pair(
     public_only: bool,
     limit: i64,
 ) -> Result<Vec<PageRow>, StoreError> {
-    let (lo, hi) = term_range(pair);
+    let (lo, hi) = ascii_prefix_range(pair);
     let sql = newest_where(PAIR_SQLITE);
     Ok(sqlx::query_as::<_, PageRow>(sqlx::AssertSqlSafe(sql))
         .bind(like)
@@ -197,7 +174,7 @@ pub(in crate::wiki) async fn search(
     public_only: bool,
     limit: i64,
 ) -> Result<Vec<Page>, StoreError> {
-    let like = like_pattern(text);
+    let like = like_contains(text);
     let phrase = format!("\"{}\"", text.replace('"', "\"\""));
     let rows: Vec<PageRow> = match db {
         Db::Sqlite(s) if text.chars().count() >= 3 => {
@@ -267,7 +244,8 @@ pub(in crate::wiki) async fn search(
 
 #[cfg(test)]
 mod tests {
-    use super::{LIKE_SQLITE, PageRow, like_pattern, newest_where, pair};
+    use super::{LIKE_SQLITE, PageRow, newest_where, pair};
+    use crate::db::like_contains;
     use crate::db::{Db, Tx};
 
     /// Through the index's terms and the text ends, a two-character text finds what reading
@@ -313,7 +291,7 @@ mod tests {
         let ids = |rows: Vec<PageRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
         for text in ["L2", "l2", "k2", "K3", "Zq", "ip", "2 ", "_2", "0%", "Lp"] {
             for public_only in [false, true] {
-                let like = like_pattern(text);
+                let like = like_contains(text);
                 let scanned: Vec<PageRow> =
                     sqlx::query_as(sqlx::AssertSqlSafe(newest_where(LIKE_SQLITE)))
                         .bind(&like)
@@ -330,7 +308,7 @@ mod tests {
                 );
             }
         }
-        let l2 = pair(s, "L2", &like_pattern("L2"), false, 20)
+        let l2 = pair(s, "L2", &like_contains("L2"), false, 20)
             .await
             .expect("L2");
         assert_eq!(
@@ -338,15 +316,15 @@ mod tests {
             [4, 2, 1],
             "inside, at a body's end, at a title's end"
         );
-        let k3 = pair(s, "K3", &like_pattern("K3"), true, 20)
+        let k3 = pair(s, "K3", &like_contains("K3"), true, 20)
             .await
             .expect("K3");
         assert_eq!(ids(k3), [6]);
-        let k2 = pair(s, "k2", &like_pattern("k2"), false, 20)
+        let k2 = pair(s, "k2", &like_contains("k2"), false, 20)
             .await
             .expect("k2");
         assert!(k2.is_empty(), "the Kelvin sign is no k to LIKE");
-        let limited = pair(s, "ip", &like_pattern("ip"), false, 1)
+        let limited = pair(s, "ip", &like_contains("ip"), false, 1)
             .await
             .expect("ip");
         assert_eq!(ids(limited), [7], "newest first, at most the limit");
