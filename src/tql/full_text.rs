@@ -44,14 +44,53 @@ impl Builder<'_> {
     /// Kelvin sign), and a ticket's document joins its bodies, so a string with a line break
     /// could span two of them there.
     fn leading(&mut self, s: &str) -> (String, String, String) {
-        let lo = s.to_ascii_lowercase();
-        let mut hi: Vec<char> = lo.chars().collect();
-        if let Some(last) = hi.last_mut() {
-            // ASCII, so the next code point exists; U+0080 sorts after U+007F in UTF-8 too.
-            *last = char::from_u32(*last as u32 + 1).unwrap_or(char::MAX);
-        }
-        let hi: String = hi.into_iter().collect();
+        let (lo, hi) = crate::db::ascii_prefix_range(s);
         (self.text(&lo), self.text(&hi), self.like_pattern(s))
+    }
+
+    /// The tickets whose `ix` text holds the phrase `s` (three characters or more): the
+    /// index's phrase match, and LIKE on the rows past the indexer's mark.
+    fn phrase_set(&mut self, ix: &Indexed, s: &str) -> String {
+        let p = self.text(&fts_phrase(s));
+        let tail = self.like_pattern(s);
+        let Indexed {
+            rows,
+            ticket,
+            text,
+            fts,
+            mark,
+            ..
+        } = ix;
+        format!(
+            "t.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {p} \
+             UNION ALL SELECT {ticket} FROM {rows} WHERE id > {mark} \
+             AND {text} LIKE {tail} ESCAPE '\\')"
+        )
+    }
+
+    /// The tickets whose `ix` text holds the two ASCII characters `s` ([`Self::two_chars`]):
+    /// rows of documents with an indexed trigram beginning with them, rows whose text ends
+    /// with them, and rows past the indexer's mark, each checked with LIKE where the index
+    /// alone does not prove it.
+    fn pair_set(&mut self, ix: &Indexed, s: &str) -> String {
+        let (lo, hi, tail) = self.leading(s);
+        let Indexed {
+            rows,
+            ticket,
+            text,
+            terms,
+            mark,
+            present,
+            ..
+        } = ix;
+        format!(
+            "t.id IN (SELECT {ticket} FROM {rows} WHERE {ticket} IN \
+             (SELECT doc FROM {terms} WHERE term >= {lo} AND term < {hi}) \
+             AND {text} LIKE {tail} ESCAPE '\\' \
+             UNION ALL SELECT {ticket} FROM {rows} WHERE lower(substr({text}, -2)) = {lo}{present} \
+             UNION ALL SELECT {ticket} FROM {rows} WHERE id > {mark} \
+             AND {text} LIKE {tail} ESCAPE '\\')"
+        )
     }
 
     /// A column as the probe form tests it. On PostgreSQL, `col || ''` is no column its
@@ -104,23 +143,9 @@ impl Builder<'_> {
             let (col, like) = (self.unindexed("t.subject"), self.like_op());
             format!("{col} {like} {tail} ESCAPE '\\'")
         } else if self.fts_ok(s) {
-            let p = self.text(&fts_phrase(s));
-            let tail = self.like_pattern(s);
-            format!(
-                "t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH {p} \
-                 UNION ALL SELECT id FROM tickets WHERE id > {SUBJECTS_MARK} \
-                 AND subject LIKE {tail} ESCAPE '\\')"
-            )
+            self.phrase_set(&SUBJECTS, s)
         } else if self.two_chars(s) {
-            let (lo, hi, tail) = self.leading(s);
-            format!(
-                "t.id IN (SELECT id FROM tickets WHERE id IN (SELECT doc FROM \
-                 tickets_fts_terms WHERE term >= {lo} AND term < {hi}) \
-                 AND subject LIKE {tail} ESCAPE '\\' \
-                 UNION ALL SELECT id FROM tickets WHERE lower(substr(subject, -2)) = {lo} \
-                 UNION ALL SELECT id FROM tickets WHERE id > {SUBJECTS_MARK} \
-                 AND subject LIKE {tail} ESCAPE '\\')"
-            )
+            self.pair_set(&SUBJECTS, s)
         } else if self.ctx.backend == Backend::Postgres && c.op == Op::Like {
             // PostgreSQL: as a set of ids, so that `Subject LIKE x OR Content LIKE x` is one
             // set too (see `Or` in to_sql.rs).
@@ -162,24 +187,9 @@ impl Builder<'_> {
                  AND {col} {like} {tail} ESCAPE '\\' {fence})"
             )
         } else if self.fts_ok(s) {
-            let p = self.text(&fts_phrase(s));
-            let tail = self.like_pattern(s);
-            format!(
-                "t.id IN (SELECT rowid FROM ticket_text_fts WHERE ticket_text_fts MATCH {p} \
-                 UNION ALL SELECT ticket_id FROM ticket_transactions WHERE id > {BODIES_MARK} \
-                 AND body LIKE {tail} ESCAPE '\\')"
-            )
+            self.phrase_set(&BODIES, s)
         } else if self.two_chars(s) {
-            let (lo, hi, tail) = self.leading(s);
-            format!(
-                "t.id IN (SELECT ticket_id FROM ticket_transactions WHERE ticket_id IN \
-                 (SELECT doc FROM ticket_text_fts_terms WHERE term >= {lo} AND term < {hi}) \
-                 AND body LIKE {tail} ESCAPE '\\' \
-                 UNION ALL SELECT ticket_id FROM ticket_transactions \
-                 WHERE lower(substr(body, -2)) = {lo} AND body IS NOT NULL \
-                 UNION ALL SELECT ticket_id FROM ticket_transactions WHERE id > {BODIES_MARK} \
-                 AND body LIKE {tail} ESCAPE '\\')"
-            )
+            self.pair_set(&BODIES, s)
         } else {
             let like = self.like_op();
             let p = self.like_pattern(s);
@@ -232,8 +242,43 @@ pub enum FtsTable {
 }
 
 /// How far the indexer has taken tickets into `tickets_fts`, and messages into `ticket_text_fts`.
-const SUBJECTS_MARK: &str = "(SELECT indexed_to FROM ticket_fts_backlog WHERE name = 'subjects')";
-const BODIES_MARK: &str = "(SELECT indexed_to FROM ticket_fts_backlog WHERE name = 'bodies')";
+/// One text the SQLite trigram indexes cover, as the set forms read it.
+struct Indexed {
+    /// The rows holding the text, the column naming their ticket, and the text.
+    rows: &'static str,
+    ticket: &'static str,
+    text: &'static str,
+    /// The FTS5 index (rowid = ticket) and its term list (migration 0018).
+    fts: &'static str,
+    terms: &'static str,
+    /// The id past which rows wait for the index (the indexer's mark).
+    mark: &'static str,
+    /// What else the index on the text's last two characters requires of a row (it is
+    /// partial for bodies).
+    present: &'static str,
+}
+
+/// Ticket subjects (`tickets_fts`, one row per ticket).
+const SUBJECTS: Indexed = Indexed {
+    rows: "tickets",
+    ticket: "id",
+    text: "subject",
+    fts: "tickets_fts",
+    terms: "tickets_fts_terms",
+    mark: "(SELECT indexed_to FROM ticket_fts_backlog WHERE name = 'subjects')",
+    present: "",
+};
+
+/// Message bodies (`ticket_text_fts`, one document per ticket of all its bodies).
+const BODIES: Indexed = Indexed {
+    rows: "ticket_transactions",
+    ticket: "ticket_id",
+    text: "body",
+    fts: "ticket_text_fts",
+    terms: "ticket_text_fts_terms",
+    mark: "(SELECT indexed_to FROM ticket_fts_backlog WHERE name = 'bodies')",
+    present: " AND body IS NOT NULL",
+};
 
 /// An FTS5 query for `s` as one phrase: on a trigram table that is a case-insensitive
 /// substring match proven by trigram positions, with no operator or column syntax left to the
