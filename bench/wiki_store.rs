@@ -206,9 +206,9 @@ async fn run(args: Args) -> Res<()> {
             .tempdir()?;
         let url = format!("sqlite://{}", tmp.path().join("opsdesk.db").display());
         if let Some(from) = &args.reuse {
-            // The main file only: `--keep` leaves it checkpointed (no WAL).
+            // `--keep` leaves the files checkpointed (no WAL).
             eprintln!("== SQLite: copying the database in {}", from.display());
-            std::fs::copy(from.join("opsdesk.db"), tmp.path().join("opsdesk.db"))?;
+            copy_sqlite(from, tmp.path())?;
         }
         eprintln!("== SQLite: {} pages, {} tickets", args.pages, args.tickets);
         let r = one(&url, &args, Some(tmp.path())).await;
@@ -315,7 +315,7 @@ async fn one(url: &str, args: &Args, dir: Option<&Path>) -> Res<Report> {
         if let (Some(keep), Some(dir)) = (&args.keep, dir) {
             db.close().await;
             std::fs::create_dir_all(keep)?;
-            std::fs::copy(dir.join("opsdesk.db"), keep.join("opsdesk.db"))?;
+            copy_sqlite(dir, keep)?;
             eprintln!("   kept a copy in {}", keep.display());
             let db2 = Db::connect(&db_url, PoolOptions::default()).await?;
             return finish(db2, pages, args, dir, r).await;
@@ -1773,4 +1773,15 @@ target. Everything runs in the bench process on the same 2 cores (no HTTP).\n\n"
         runs = args.runs,
         budget = BUDGET_EACH.as_secs(),
     )
+}
+
+/// Copies a closed SQLite database: the main file and its full-text index file (without the
+/// latter the copy would index every ticket again before its searches are measured).
+fn copy_sqlite(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    let main = std::path::Path::new("opsdesk.db");
+    let index = opsdesk::db::search_file::path_of(main);
+    for file in [main, index.as_path()] {
+        std::fs::copy(from.join(file), to.join(file))?;
+    }
+    Ok(())
 }

@@ -439,6 +439,9 @@ async fn load_sqlite(url: &str, n: i64, now_us: i64) -> Res<LoadStats> {
         .pragma("cache_size", "-524288")
         .pragma("temp_store", "memory");
     let mut conn = SqliteConnection::connect_with(&opts).await?;
+    // The full-text indexes are in a file of their own, laid out by the migration above.
+    let index_file = opsdesk::db::search_file::path_of(opts.get_filename());
+    opsdesk::db::search_file::attach(&mut conn, &index_file).await?;
     let indexes: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
          AND tbl_name IN ({TICKET_TABLES}) ORDER BY name"
@@ -577,12 +580,12 @@ async fn load_sqlite(url: &str, n: i64, now_us: i64) -> Res<LoadStats> {
     // each, and its marks set past the loaded rows.
     exec_sqlite(
         &mut conn,
-        "INSERT INTO tickets_fts (rowid, subject) SELECT id, subject FROM tickets".into(),
+        "INSERT INTO search.tickets_fts (rowid, subject) SELECT id, subject FROM tickets".into(),
     )
     .await?;
     exec_sqlite(
         &mut conn,
-        "INSERT INTO ticket_text_fts (rowid, body) \
+        "INSERT INTO search.ticket_text_fts (rowid, body) \
          SELECT ticket_id, group_concat(body, char(10, 30, 10)) \
          FROM ticket_transactions WHERE body IS NOT NULL GROUP BY ticket_id"
             .into(),
@@ -590,9 +593,10 @@ async fn load_sqlite(url: &str, n: i64, now_us: i64) -> Res<LoadStats> {
     .await?;
     exec_sqlite(
         &mut conn,
-        "UPDATE ticket_fts_backlog SET indexed_to = CASE name \
+        "UPDATE search.ticket_fts_marks SET indexed_to = CASE name \
            WHEN 'subjects' THEN (SELECT coalesce(max(id), 0) FROM tickets) \
-           ELSE (SELECT coalesce(max(id), 0) FROM ticket_transactions) END"
+           WHEN 'bodies' THEN (SELECT coalesce(max(id), 0) FROM ticket_transactions) \
+           ELSE indexed_to END"
             .into(),
     )
     .await?;
@@ -601,6 +605,7 @@ async fn load_sqlite(url: &str, n: i64, now_us: i64) -> Res<LoadStats> {
     exec_sqlite(&mut conn, "ANALYZE".into()).await?;
     stats.analyze_secs = t2.elapsed().as_secs_f64();
     exec_sqlite(&mut conn, "PRAGMA wal_checkpoint(TRUNCATE)".into()).await?;
+    exec_sqlite(&mut conn, "PRAGMA search.wal_checkpoint(TRUNCATE)".into()).await?;
     conn.close().await?;
     stats
         .notes

@@ -12,6 +12,7 @@ pub(super) async fn run(db: &Db) -> Result<(), StoreError> {
     match db {
         Db::Sqlite(p) => {
             SQLITE.run(p.writer_pool()).await?;
+            super::search_file::prepare(&mut *p.acquire().await?).await?;
             super::statistics::refresh(p, &p.writer).await?;
         }
         Db::Postgres(p) => POSTGRES.run(p).await?,

@@ -9,6 +9,7 @@ mod error;
 mod migrate;
 #[cfg(test)]
 mod scratch;
+pub mod search_file;
 mod statistics;
 mod text;
 mod ts;
@@ -216,7 +217,18 @@ impl Db {
     pub async fn connect(url: &DatabaseUrl, opts: PoolOptions) -> Result<Db, StoreError> {
         match url.backend() {
             Backend::Sqlite => {
-                let conn = SqliteConnectOptions::from_str(url.expose())
+                // Every connection of an in-memory database would see an index file of its own
+                // (search_file.rs); the product keeps its data in files anyway.
+                let raw = url.expose();
+                if raw.contains(":memory:") || raw.contains("mode=memory") {
+                    return Err(StoreError::Io {
+                        what: "opening the database".into(),
+                        source: std::io::Error::other(
+                            "an in-memory SQLite database is not supported; use sqlite://PATH",
+                        ),
+                    });
+                }
+                let conn = SqliteConnectOptions::from_str(raw)
                     .map_err(StoreError::from)?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
@@ -254,10 +266,17 @@ impl Db {
                     .acquire_timeout(opts.acquire_timeout)
                     .connect_with(conn.clone().pragma("cache_size", WRITER_CACHE_KIB))
                     .await?;
+                // The readers see the full-text index file too (search_file.rs); the writer
+                // does not, so that its transactions never lock that file.
+                let index_file = search_file::path_of(&path);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(opts.max_connections.max(2) - 1)
                     .test_before_acquire(false)
                     .acquire_timeout(opts.acquire_timeout)
+                    .after_connect(move |conn, _| {
+                        let file = index_file.clone();
+                        Box::pin(async move { search_file::attach(conn, &file).await })
+                    })
                     .connect_with(conn)
                     .await?;
                 let writer = Arc::new(Mutex::new(()));

@@ -29,9 +29,11 @@ pub(super) const EVERY: Duration = Duration::from_secs(3600);
 /// statistics the planner assumes big tables, and for a small one any plan is quick.
 const MIN_ROWS: i64 = 10_000;
 
-/// Which tables need analysing, on all tables (0x10000), as statements, without running
-/// them (0x01): `ANALYZE "main"."tickets"`.
-const WHAT_NEEDS_ANALYSIS: &str = "PRAGMA optimize = 0x10003";
+/// Which tables of the main file need analysing, on all tables (0x10000), as statements,
+/// without running them (0x01): `ANALYZE "main"."tickets"`. Not the full-text index file
+/// (search_file.rs): FTS5 reads its own tables by key only, so statistics would not change a
+/// plan there.
+const WHAT_NEEDS_ANALYSIS: &str = "PRAGMA main.optimize = 0x10003";
 
 /// Analyses each table that needs it, one writer turn each (`writer`: the pool's turn), all
 /// on one connection, which then makes the others read the new statistics (see [`RELOAD`]).

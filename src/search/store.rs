@@ -1,22 +1,32 @@
-//! The SQLite full-text backlog (migration 0011): the one place that moves tickets and
-//! messages into the FTS5 indexes and the marks of how far that got. PostgreSQL has no
-//! backlog: its trigram GIN indexes are kept by the writing statement.
+//! The SQLite full-text backlog: the one place that moves tickets and messages into the FTS5
+//! indexes of the index file (src/db/search_file.rs, attached as `search`) and the marks of how
+//! far that got. PostgreSQL has no backlog: its trigram GIN indexes are kept by the writing
+//! statement.
+//!
+//! The index file has a write lock of its own. A batch runs on a reader connection (the write
+//! connection does not attach the file), in a transaction that writes only to that file, so
+//! the writes to the main file never wait for it.
 
 use sqlx::SqliteConnection;
 
-use crate::db::{Db, StoreError, Tx};
+use crate::db::{Db, StoreError};
 
-/// Whether tickets or messages wait past the marks. A read on the pool: the writer turn is
-/// taken only when there is work.
+/// The marks, as a query's value (the mark named `$1`).
+const MARK: &str = "(SELECT indexed_to FROM search.ticket_fts_marks WHERE name = $1)";
+
+/// Whether tickets, messages or changed tickets wait past the marks. A read: the index file's
+/// write lock is taken only when there is work.
 pub(super) async fn pending(db: &Db) -> Result<bool, StoreError> {
     let Db::Sqlite(pool) = db else {
         return Ok(false);
     };
     let waiting: bool = sqlx::query_scalar(
         "SELECT (SELECT coalesce(max(id), 0) FROM tickets) \
-                  > (SELECT indexed_to FROM ticket_fts_backlog WHERE name = 'subjects') \
+                  > (SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'subjects') \
              OR (SELECT coalesce(max(id), 0) FROM ticket_transactions) \
-                  > (SELECT indexed_to FROM ticket_fts_backlog WHERE name = 'bodies')",
+                  > (SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'bodies') \
+             OR (SELECT coalesce(max(seq), 0) FROM ticket_fts_changed) \
+                  > (SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'changed')",
     )
     .fetch_one(&**pool)
     .await?;
@@ -31,64 +41,115 @@ pub(super) async fn lag(db: &Db) -> Result<Option<(i64, i64)>, StoreError> {
     };
     let lag: (i64, i64) = sqlx::query_as(
         "SELECT (SELECT coalesce(max(id), 0) FROM tickets) \
-                  - (SELECT indexed_to FROM ticket_fts_backlog WHERE name = 'subjects'), \
+                  - (SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'subjects'), \
                 (SELECT coalesce(max(id), 0) FROM ticket_transactions) \
-                  - (SELECT indexed_to FROM ticket_fts_backlog WHERE name = 'bodies')",
+                  - (SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'bodies')",
     )
     .fetch_one(&**pool)
     .await?;
     Ok(Some(lag))
 }
 
-/// The two indexes that trail the writes, each with its mark in `ticket_fts_backlog`.
+/// What trails the writes, each with its mark in `search.ticket_fts_marks`.
 #[derive(Debug, Clone, Copy)]
-enum Index {
-    /// `tickets_fts`, one row per ticket.
+enum Backlog {
+    /// New tickets, by id, into `tickets_fts` (one row per ticket).
     Subjects,
-    /// `ticket_text_fts`, one document per ticket built from its message bodies.
+    /// New messages, by id, into `ticket_text_fts` (one document per ticket built from its
+    /// message bodies).
     Bodies,
+    /// Tickets whose subject changed or whose messages moved (a merge) after they were
+    /// indexed, by sequence number in `ticket_fts_changed` (migration 0020).
+    Changed,
 }
 
-impl Index {
+impl Backlog {
     fn mark(self) -> &'static str {
         match self {
-            Index::Subjects => "subjects",
-            Index::Bodies => "bodies",
+            Backlog::Subjects => "subjects",
+            Backlog::Bodies => "bodies",
+            Backlog::Changed => "changed",
         }
     }
 
-    /// (mark, last id the next pass takes), the latter NULL when nothing waits.
-    fn next_range_sql(self) -> &'static str {
-        match self {
-            Index::Subjects => {
-                "SELECT b.indexed_to, (SELECT max(id) FROM (SELECT id FROM tickets \
-                   WHERE id > b.indexed_to ORDER BY id LIMIT $2)) \
-                 FROM ticket_fts_backlog b WHERE b.name = $1"
-            }
-            Index::Bodies => {
-                "SELECT b.indexed_to, (SELECT max(id) FROM (SELECT id FROM ticket_transactions \
-                   WHERE id > b.indexed_to ORDER BY id LIMIT $2)) \
-                 FROM ticket_fts_backlog b WHERE b.name = $1"
-            }
-        }
+    /// (mark, last id or sequence number the next pass takes), the latter NULL when nothing
+    /// waits.
+    fn next_range_sql(self) -> String {
+        let (key, table) = match self {
+            Backlog::Subjects => ("id", "tickets"),
+            Backlog::Bodies => ("id", "ticket_transactions"),
+            Backlog::Changed => ("seq", "ticket_fts_changed"),
+        };
+        format!(
+            "SELECT {MARK}, (SELECT max({key}) FROM (SELECT {key} FROM {table} \
+               WHERE {key} > {MARK} ORDER BY {key} LIMIT $2))"
+        )
     }
 }
 
-/// Indexes the next batch of subjects and of message bodies and moves both marks, in the
-/// caller's write transaction (so a crash leaves the index and its marks in step). Answers
-/// how many subjects and documents it wrote; 0 when the indexes are complete. `rows` bounds
-/// the tickets and the messages it takes (the caller fits it to how long a batch may hold the
-/// writer turn).
-pub(super) async fn index_batch(tx: &mut Tx, rows: i64) -> Result<u64, StoreError> {
-    let Tx::Sqlite(t) = tx else {
+/// A ticket's document: all its message bodies, joined with a line no search text crosses
+/// (migration 0004).
+const DOCUMENTS: &str = "INSERT INTO search.ticket_text_fts (rowid, body) \
+     SELECT ticket_id, group_concat(body, char(10, 30, 10)) FROM ticket_transactions \
+     WHERE body IS NOT NULL AND ticket_id IN";
+
+/// Indexes the next batch of changed tickets, of subjects and of message bodies, and moves
+/// the marks, in one transaction of the index file (so a crash leaves the index and its marks
+/// in step). Answers how many subjects and documents it wrote; 0 when the indexes are
+/// complete. `rows` bounds the entries of each backlog it takes.
+pub(super) async fn index_batch(db: &Db, rows: i64) -> Result<u64, StoreError> {
+    let Db::Sqlite(pool) = db else {
         return Ok(0);
     };
-    let conn: &mut SqliteConnection = &mut t.tx;
+    let mut tx = pool.begin().await?;
+    let conn: &mut SqliteConnection = &mut tx;
+    // The first statement writes, so the transaction takes the index file's write lock before
+    // it reads anything (waiting in busy_timeout if another process holds it): a transaction
+    // that read first could not upgrade once another writer had committed.
+    sqlx::query("UPDATE search.ticket_fts_marks SET indexed_to = indexed_to")
+        .execute(&mut *conn)
+        .await?;
     let mut written = 0;
 
-    if let Some((from, to)) = next_range(conn, Index::Subjects, rows).await? {
+    // Changed tickets first, against the marks before this batch moves them: a ticket past
+    // the subject mark is indexed with the subject it has then, and so is left alone here.
+    if let Some((from, to)) = next_range(conn, Backlog::Changed, rows).await? {
+        let changed = "(SELECT ticket_id FROM ticket_fts_changed WHERE seq > $1 AND seq <= $2)";
+        let subjects = format!(
+            "INSERT INTO search.tickets_fts (rowid, subject) SELECT id, subject FROM tickets \
+             WHERE id IN {changed} AND id <= {MARK_SUBJECTS}"
+        );
+        for (sql, counts) in [
+            (
+                format!("DELETE FROM search.tickets_fts WHERE rowid IN {changed}"),
+                false,
+            ),
+            (subjects, true),
+            (
+                format!("DELETE FROM search.ticket_text_fts WHERE rowid IN {changed}"),
+                false,
+            ),
+            (
+                format!("{DOCUMENTS} {changed} GROUP BY ticket_id HAVING min(id) <= {MARK_BODIES}"),
+                true,
+            ),
+        ] {
+            let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(from)
+                .bind(to)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+            if counts {
+                written += done;
+            }
+        }
+        mark(conn, Backlog::Changed, to).await?;
+    }
+
+    if let Some((from, to)) = next_range(conn, Backlog::Subjects, rows).await? {
         written += sqlx::query(
-            "INSERT INTO tickets_fts (rowid, subject) \
+            "INSERT INTO search.tickets_fts (rowid, subject) \
              SELECT id, subject FROM tickets WHERE id > $1 AND id <= $2",
         )
         .bind(from)
@@ -96,57 +157,88 @@ pub(super) async fn index_batch(tx: &mut Tx, rows: i64) -> Result<u64, StoreErro
         .execute(&mut *conn)
         .await?
         .rows_affected();
-        mark(conn, Index::Subjects, to).await?;
+        mark(conn, Backlog::Subjects, to).await?;
     }
 
-    if let Some((from, to)) = next_range(conn, Index::Bodies, rows).await? {
-        // A ticket's document holds all its bodies (migration 0004): the tickets that got a
-        // message are rebuilt whole, each once however many messages it got.
-        sqlx::query(
-            "DELETE FROM ticket_text_fts WHERE rowid IN \
-             (SELECT ticket_id FROM ticket_transactions \
-              WHERE id > $1 AND id <= $2 AND body IS NOT NULL)",
-        )
+    if let Some((from, to)) = next_range(conn, Backlog::Bodies, rows).await? {
+        // The tickets that got a message are rebuilt whole, each once however many messages
+        // it got.
+        let got = "(SELECT ticket_id FROM ticket_transactions \
+                   WHERE id > $1 AND id <= $2 AND body IS NOT NULL)";
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM search.ticket_text_fts WHERE rowid IN {got}"
+        )))
         .bind(from)
         .bind(to)
         .execute(&mut *conn)
         .await?;
-        written += sqlx::query(
-            "INSERT INTO ticket_text_fts (rowid, body) \
-             SELECT ticket_id, group_concat(body, char(10, 30, 10)) FROM ticket_transactions \
-             WHERE body IS NOT NULL AND ticket_id IN \
-               (SELECT ticket_id FROM ticket_transactions \
-                WHERE id > $1 AND id <= $2 AND body IS NOT NULL) \
-             GROUP BY ticket_id",
-        )
+        written += sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{DOCUMENTS} {got} GROUP BY ticket_id"
+        )))
         .bind(from)
         .bind(to)
         .execute(&mut *conn)
         .await?
         .rows_affected();
-        mark(conn, Index::Bodies, to).await?;
+        mark(conn, Backlog::Bodies, to).await?;
     }
+    tx.commit().await?;
     Ok(written)
 }
 
+/// The subject and body marks, in a statement whose own binds are `$1` and `$2`: a changed
+/// ticket is indexed again only as far as the index had taken it.
+const MARK_SUBJECTS: &str =
+    "(SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'subjects')";
+const MARK_BODIES: &str = "(SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'bodies')";
+
 async fn next_range(
     conn: &mut SqliteConnection,
-    index: Index,
+    backlog: Backlog,
     rows: i64,
 ) -> Result<Option<(i64, i64)>, StoreError> {
-    let (from, to): (i64, Option<i64>) = sqlx::query_as(index.next_range_sql())
-        .bind(index.mark())
-        .bind(rows)
-        .fetch_one(&mut *conn)
-        .await?;
+    let (from, to): (i64, Option<i64>) =
+        sqlx::query_as(sqlx::AssertSqlSafe(backlog.next_range_sql()))
+            .bind(backlog.mark())
+            .bind(rows)
+            .fetch_one(&mut *conn)
+            .await?;
     Ok(to.map(|to| (from, to)))
 }
 
-async fn mark(conn: &mut SqliteConnection, index: Index, to: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE ticket_fts_backlog SET indexed_to = $2 WHERE name = $1")
-        .bind(index.mark())
+async fn mark(conn: &mut SqliteConnection, backlog: Backlog, to: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE search.ticket_fts_marks SET indexed_to = $2 WHERE name = $1")
+        .bind(backlog.mark())
         .bind(to)
         .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// After a pass: deletes the changed-ticket entries the index has taken in from the main file
+/// (a short write in the writer turn, only when there are any), and copies the index file's
+/// WAL back into it (PASSIVE: it waits for no reader). The main file's WAL has a task of its
+/// own (src/db/checkpoint.rs); this file is written by the index task alone, so the task
+/// checkpoints it itself.
+pub(super) async fn settle(db: &Db) -> Result<(), StoreError> {
+    let Db::Sqlite(pool) = db else {
+        return Ok(());
+    };
+    let taken: Option<i64> = sqlx::query_scalar(
+        "SELECT m.indexed_to FROM search.ticket_fts_marks m WHERE m.name = 'changed' \
+         AND EXISTS (SELECT 1 FROM ticket_fts_changed WHERE seq <= m.indexed_to)",
+    )
+    .fetch_optional(&**pool)
+    .await?;
+    if let Some(taken) = taken {
+        let mut w = pool.write_conn().await?;
+        sqlx::query("DELETE FROM ticket_fts_changed WHERE seq <= $1")
+            .bind(taken)
+            .execute(&mut *w)
+            .await?;
+    }
+    sqlx::query("PRAGMA search.wal_checkpoint(PASSIVE)")
+        .execute(&**pool)
         .await?;
     Ok(())
 }

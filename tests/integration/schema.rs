@@ -1,7 +1,8 @@
 //! Migrations in lockstep (DESIGN.md §3): the same numbered files in both folders, making the
 //! same tables with the same columns. Full-text indexes are the one deliberate difference
-//! (FTS5 virtual tables and the backlog of their indexer on SQLite, pg_trgm GIN indexes on
-//! PostgreSQL) and are left out.
+//! (on SQLite the FTS5 virtual tables, and the queue of changed tickets and the owner token
+//! of their index file, all named `*_fts_*`; pg_trgm GIN indexes on PostgreSQL) and are left
+//! out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -151,10 +151,11 @@ fn page_sql(filter: &Filter, at: &PageAt<'_>) -> (String, Vec<Bind>) {
 pub(crate) async fn indexed_at_least(db: &Db, atom: &Atom, n: i64) -> Result<bool, StoreError> {
     let sql = match atom.table {
         FtsTable::Subjects => {
-            "SELECT COUNT(*) FROM (SELECT 1 FROM tickets_fts WHERE tickets_fts MATCH $1 LIMIT $2)"
+            "SELECT COUNT(*) FROM (SELECT 1 FROM search.tickets_fts \
+             WHERE tickets_fts MATCH $1 LIMIT $2)"
         }
         FtsTable::Bodies => {
-            "SELECT COUNT(*) FROM (SELECT 1 FROM ticket_text_fts \
+            "SELECT COUNT(*) FROM (SELECT 1 FROM search.ticket_text_fts \
              WHERE ticket_text_fts MATCH $1 LIMIT $2)"
         }
     };
