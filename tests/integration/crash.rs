@@ -368,5 +368,59 @@ async fn acknowledged_writes_survive_a_sigkill_mid_load_exactly_once() {
         tx.commit().await.unwrap();
         assert_eq!(check, "ok");
     }
+    // Full text finds every ticket that is there, whether the index (which on SQLite lives in
+    // a file of its own and was being written when the node died) holds it yet or not.
+    let created = scalar(
+        &pool,
+        "SELECT count(*) FROM tickets WHERE subject LIKE $1",
+        "crash ticket %",
+    )
+    .await;
+    assert!(created >= counts.0 as i64, "{created} tickets");
+    assert_eq!(subject_hits(&pool).await, created, "found before indexing");
+    if !db.is_postgres() {
+        let mut waiting = None;
+        for _ in 0..300 {
+            waiting = opsdesk::search::index::lag(&pool).await.unwrap();
+            if waiting == Some((0, 0)) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            waiting,
+            Some((0, 0)),
+            "the restarted node's index task caught up"
+        );
+        assert_eq!(
+            subject_hits(&pool).await,
+            created,
+            "found through the index"
+        );
+        let Db::Sqlite(p) = &pool else { unreachable!() };
+        sqlx::query("INSERT INTO search.tickets_fts (tickets_fts) VALUES ('integrity-check')")
+            .execute(&**p)
+            .await
+            .expect("the subject index is whole");
+    }
     drop(again);
+}
+
+/// How many tickets the query language's full-text search finds with "crash ticket" in the
+/// subject.
+async fn subject_hits(db: &Db) -> i64 {
+    let s = opsdesk::tickets::search::Search {
+        query: Some("Subject LIKE 'crash ticket'"),
+        order: Some("id"),
+        page: 1,
+        per_page: 1,
+        current_user: None,
+        after: None,
+        exact_total: true,
+        customer: None,
+    };
+    let now = opsdesk::clock::Clock::now(&opsdesk::clock::SystemClock);
+    let found = opsdesk::tickets::search::find(db, s, now).await.unwrap();
+    assert!(found.total_exact);
+    found.total
 }
