@@ -7,6 +7,8 @@ pub mod api;
 pub mod index;
 mod store;
 
+pub(crate) use store::{BODIES_MARK, CHANGED_WAITING, SUBJECTS_MARK};
+
 use jiff::Timestamp;
 use serde::Serialize;
 

@@ -11,8 +11,34 @@ use sqlx::SqliteConnection;
 
 use crate::db::{Db, StoreError};
 
-/// The marks, as a query's value (the mark named `$1`).
-const MARK: &str = "(SELECT indexed_to FROM search.ticket_fts_marks WHERE name = $1)";
+/// A mark of `search.ticket_fts_marks`, by its name, as a value in a query.
+macro_rules! mark {
+    ($name:literal) => {
+        concat!(
+            "(SELECT indexed_to FROM search.ticket_fts_marks WHERE name = '",
+            $name,
+            "')"
+        )
+    };
+}
+
+/// The last ticket id the subject index has taken in; later tickets wait for it.
+pub(crate) const SUBJECTS_MARK: &str = mark!("subjects");
+
+/// The last message id the body index has taken in; later messages wait for it.
+pub(crate) const BODIES_MARK: &str = mark!("bodies");
+
+/// The last entry of `ticket_fts_changed` the index has taken in.
+const CHANGED_MARK: &str = mark!("changed");
+
+/// The tickets changed since the index took them in and not yet taken in again (migration
+/// 0020): the index may hold their old text, so searches read their text with LIKE instead.
+/// Empty but for the moments between a rename or merge and the indexer's next pass.
+pub(crate) const CHANGED_WAITING: &str = concat!(
+    "(SELECT ticket_id FROM ticket_fts_changed WHERE seq > ",
+    mark!("changed"),
+    ")"
+);
 
 /// Whether tickets, messages or changed tickets wait past the marks. A read: the index file's
 /// write lock is taken only when there is work.
@@ -20,14 +46,14 @@ pub(super) async fn pending(db: &Db) -> Result<bool, StoreError> {
     let Db::Sqlite(pool) = db else {
         return Ok(false);
     };
-    let waiting: bool = sqlx::query_scalar(
-        "SELECT (SELECT coalesce(max(id), 0) FROM tickets) \
-                  > (SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'subjects') \
-             OR (SELECT coalesce(max(id), 0) FROM ticket_transactions) \
-                  > (SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'bodies') \
-             OR (SELECT coalesce(max(seq), 0) FROM ticket_fts_changed) \
-                  > (SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'changed')",
-    )
+    let waiting: bool = sqlx::query_scalar(concat!(
+        "SELECT (SELECT coalesce(max(id), 0) FROM tickets) > ",
+        mark!("subjects"),
+        " OR (SELECT coalesce(max(id), 0) FROM ticket_transactions) > ",
+        mark!("bodies"),
+        " OR (SELECT coalesce(max(seq), 0) FROM ticket_fts_changed) > ",
+        mark!("changed")
+    ))
     .fetch_one(&**pool)
     .await?;
     Ok(waiting)
@@ -39,12 +65,12 @@ pub(super) async fn lag(db: &Db) -> Result<Option<(i64, i64)>, StoreError> {
     let Db::Sqlite(pool) = db else {
         return Ok(None);
     };
-    let lag: (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT coalesce(max(id), 0) FROM tickets) \
-                  - (SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'subjects'), \
-                (SELECT coalesce(max(id), 0) FROM ticket_transactions) \
-                  - (SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'bodies')",
-    )
+    let lag: (i64, i64) = sqlx::query_as(concat!(
+        "SELECT (SELECT coalesce(max(id), 0) FROM tickets) - ",
+        mark!("subjects"),
+        ", (SELECT coalesce(max(id), 0) FROM ticket_transactions) - ",
+        mark!("bodies")
+    ))
     .fetch_one(&**pool)
     .await?;
     Ok(Some(lag))
@@ -72,17 +98,17 @@ impl Backlog {
         }
     }
 
-    /// (mark, last id or sequence number the next pass takes), the latter NULL when nothing
-    /// waits.
+    /// (mark, last id or sequence number the next pass takes, at most `$1` entries on), the
+    /// latter NULL when nothing waits.
     fn next_range_sql(self) -> String {
-        let (key, table) = match self {
-            Backlog::Subjects => ("id", "tickets"),
-            Backlog::Bodies => ("id", "ticket_transactions"),
-            Backlog::Changed => ("seq", "ticket_fts_changed"),
+        let (key, table, mark) = match self {
+            Backlog::Subjects => ("id", "tickets", SUBJECTS_MARK),
+            Backlog::Bodies => ("id", "ticket_transactions", BODIES_MARK),
+            Backlog::Changed => ("seq", "ticket_fts_changed", CHANGED_MARK),
         };
         format!(
-            "SELECT {MARK}, (SELECT max({key}) FROM (SELECT {key} FROM {table} \
-               WHERE {key} > {MARK} ORDER BY {key} LIMIT $2))"
+            "SELECT {mark}, (SELECT max({key}) FROM (SELECT {key} FROM {table} \
+               WHERE {key} > {mark} ORDER BY {key} LIMIT $1))"
         )
     }
 }
@@ -117,7 +143,7 @@ pub(super) async fn index_batch(db: &Db, rows: i64) -> Result<u64, StoreError> {
         let changed = "(SELECT ticket_id FROM ticket_fts_changed WHERE seq > $1 AND seq <= $2)";
         let subjects = format!(
             "INSERT INTO search.tickets_fts (rowid, subject) SELECT id, subject FROM tickets \
-             WHERE id IN {changed} AND id <= {MARK_SUBJECTS}"
+             WHERE id IN {changed} AND id <= {SUBJECTS_MARK}"
         );
         for (sql, counts) in [
             (
@@ -130,7 +156,7 @@ pub(super) async fn index_batch(db: &Db, rows: i64) -> Result<u64, StoreError> {
                 false,
             ),
             (
-                format!("{DOCUMENTS} {changed} GROUP BY ticket_id HAVING min(id) <= {MARK_BODIES}"),
+                format!("{DOCUMENTS} {changed} GROUP BY ticket_id HAVING min(id) <= {BODIES_MARK}"),
                 true,
             ),
         ] {
@@ -186,12 +212,6 @@ pub(super) async fn index_batch(db: &Db, rows: i64) -> Result<u64, StoreError> {
     Ok(written)
 }
 
-/// The subject and body marks, in a statement whose own binds are `$1` and `$2`: a changed
-/// ticket is indexed again only as far as the index had taken it.
-const MARK_SUBJECTS: &str =
-    "(SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'subjects')";
-const MARK_BODIES: &str = "(SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'bodies')";
-
 async fn next_range(
     conn: &mut SqliteConnection,
     backlog: Backlog,
@@ -199,7 +219,6 @@ async fn next_range(
 ) -> Result<Option<(i64, i64)>, StoreError> {
     let (from, to): (i64, Option<i64>) =
         sqlx::query_as(sqlx::AssertSqlSafe(backlog.next_range_sql()))
-            .bind(backlog.mark())
             .bind(rows)
             .fetch_one(&mut *conn)
             .await?;

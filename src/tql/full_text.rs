@@ -28,6 +28,7 @@ use super::TqlError;
 use super::ast::{Cond, Op, Value};
 use super::to_sql::Builder;
 use crate::db::Backend;
+use crate::search::{BODIES_MARK, CHANGED_WAITING, SUBJECTS_MARK};
 
 impl Builder<'_> {
     /// FTS5 trigram only answers substrings of 3+ characters; shorter ones scan with LIKE.
@@ -67,10 +68,10 @@ impl Builder<'_> {
         } = ix;
         format!(
             "t.id IN (SELECT rowid FROM search.{fts} WHERE {fts} MATCH {p} \
-             AND rowid NOT IN {CHANGED} \
+             AND rowid NOT IN {CHANGED_WAITING} \
              UNION ALL SELECT {ticket} FROM {rows} WHERE id > {mark} \
              AND {text} LIKE {tail} ESCAPE '\\' \
-             UNION ALL SELECT {ticket} FROM {rows} WHERE {ticket} IN {CHANGED} \
+             UNION ALL SELECT {ticket} FROM {rows} WHERE {ticket} IN {CHANGED_WAITING} \
              AND {text} LIKE {tail} ESCAPE '\\')"
         )
     }
@@ -97,7 +98,7 @@ impl Builder<'_> {
              UNION ALL SELECT {ticket} FROM {rows} WHERE lower(substr({text}, -2)) = {lo}{present} \
              UNION ALL SELECT {ticket} FROM {rows} WHERE id > {mark} \
              AND {text} LIKE {tail} ESCAPE '\\' \
-             UNION ALL SELECT {ticket} FROM {rows} WHERE {ticket} IN {CHANGED} \
+             UNION ALL SELECT {ticket} FROM {rows} WHERE {ticket} IN {CHANGED_WAITING} \
              AND {text} LIKE {tail} ESCAPE '\\')"
         )
     }
@@ -250,12 +251,6 @@ pub enum FtsTable {
     Bodies,
 }
 
-/// The tickets changed since the index took them in and not yet taken in again (migration
-/// 0020): the index may hold their old text, so the set forms read their text with LIKE
-/// instead. Empty but for the moments between a rename or merge and the indexer's next pass.
-const CHANGED: &str = "(SELECT ticket_id FROM ticket_fts_changed WHERE seq > \
-     (SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'changed'))";
-
 /// One text the SQLite trigram indexes cover, as the set forms read it.
 struct Indexed {
     /// The rows holding the text, the column naming their ticket, and the text.
@@ -279,7 +274,7 @@ const SUBJECTS: Indexed = Indexed {
     text: "subject",
     fts: "tickets_fts",
     terms: "tickets_fts_terms",
-    mark: "(SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'subjects')",
+    mark: SUBJECTS_MARK,
     present: "",
 };
 
@@ -290,7 +285,7 @@ const BODIES: Indexed = Indexed {
     text: "body",
     fts: "ticket_text_fts",
     terms: "ticket_text_fts_terms",
-    mark: "(SELECT indexed_to FROM search.ticket_fts_marks WHERE name = 'bodies')",
+    mark: BODIES_MARK,
     present: " AND body IS NOT NULL",
 };
 
