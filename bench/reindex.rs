@@ -147,11 +147,13 @@ async fn one(n: i64) -> Res<Figures> {
     let db = Db::connect(&url, PoolOptions::default()).await?;
     db.migrate().await?;
     let open_secs = opened.elapsed().as_secs_f64();
-    let waiting = opsdesk::search::index::lag(&db).await?.unwrap_or((0, 0));
-    if waiting.0 < load.tickets {
+    let lag = opsdesk::search::index::lag(&db).await?;
+    let waiting = |index: &str| lag.iter().find(|(i, _)| *i == index).map_or(0, |(_, n)| *n);
+    if waiting("subjects") < load.tickets {
         return Err(format!(
             "the index file was not emptied: {} of {} tickets waiting",
-            waiting.0, load.tickets
+            waiting("subjects"),
+            load.tickets
         )
         .into());
     }
@@ -164,7 +166,7 @@ async fn one(n: i64) -> Res<Figures> {
     let cpu_secs = sys::cpu_secs() - cpu0;
     let peak_rss_mib = sys::peak_rss_mib();
     let left = opsdesk::search::index::lag(&db).await?;
-    if left != Some((0, 0)) {
+    if left.is_empty() || left.iter().any(|(_, n)| *n != 0) {
         return Err(format!("the index task stopped short: {left:?} still waiting").into());
     }
     db.close().await;

@@ -1086,9 +1086,15 @@ async fn load_wiki(
             )
             .execute(p)
             .await?;
-            sqlx::raw_sql("VACUUM (ANALYZE) wiki_pages, wiki_revisions, wiki_links")
-                .execute(p)
-                .await?;
+            // The pages as the server's index task files them in the pair index of
+            // two-character searches (migration 0021): the inserts queued them.
+            opsdesk::search::index::catch_up(db).await?;
+            sqlx::raw_sql(
+                "VACUUM (ANALYZE) wiki_pages, wiki_revisions, wiki_links, wiki_page_pairs, \
+                 text_pairs_pending",
+            )
+            .execute(p)
+            .await?;
         }
     }
     r.wiki_analyze_secs = t1.elapsed().as_secs_f64();
@@ -1751,7 +1757,9 @@ numbered steps with commands, `text` fences, tables, bullet lists with `[[links]
 pages and `#ticket` references; each page names one or two of the 16 sites; 20% public), \
 written with direct SQL through the app's `Db` write transaction, {per_tx} pages per \
 transaction, with one `wiki_revisions` row each and the `wiki_links` the app's link parser \
-finds; on SQLite the FTS5 triggers of migration 0015 index the rows as they go in; then \
+finds; on SQLite the FTS5 triggers of migration 0015 index the rows as they go in, on \
+PostgreSQL the app's index pass then files the queued pages in the pair index of two-character \
+searches (migration 0021; the tickets loader files the tickets' subjects and bodies itself); then \
 ANALYZE of the wiki tables and of the FTS5 shadow tables of `wiki_fts` (the tickets loader's \
 ANALYZE ran before the wiki was loaded, when `wiki_fts_data` held 2 rows: that statistic is \
 deleted before the app's connections open; `--stale-fts-stats` leaves it in place). \

@@ -29,7 +29,7 @@ pub use error::StoreError;
 #[cfg(test)]
 pub(crate) use scratch::scratch_sqlite;
 pub use sqlite::{SqliteDb, WriteConn};
-pub use text::{ascii_prefix_range, like_contains};
+pub use text::{ascii_prefix_range, like_contains, pair_array, pair_code, pair_codes};
 pub use ts::Ts;
 pub use url::DatabaseUrl;
 

@@ -5,12 +5,16 @@
 //! (src/db/search_file.rs, migration 0020), so a batch and the segment merges it sets off
 //! hold that file's write lock, not the main file's writer turn that every request waits for.
 //! Searches stay complete meanwhile (src/tql/full_text.rs).
+//!
+//! On PostgreSQL the same task files texts in the pair index of two-character searches
+//! (migration 0021, src/search/pairs.rs); its trigram GIN indexes are kept by the writing
+//! statement.
 
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::store;
+use super::{pairs, store};
 use crate::db::{Db, StoreError};
 
 /// How long rows may wait for the index. Searches read them without it meanwhile, so this is
@@ -18,11 +22,8 @@ use crate::db::{Db, StoreError};
 /// rows past the mark.
 const INTERVAL: Duration = Duration::from_millis(250);
 
-/// Runs until `stop` turns true; on PostgreSQL it returns at once (nothing trails there).
+/// Runs until `stop` turns true.
 pub async fn run(db: Db, mut stop: watch::Receiver<bool>) {
-    if !matches!(db, Db::Sqlite(_)) {
-        return;
-    }
     let mut failing = false;
     let mut pace = Pace::default();
     loop {
@@ -76,29 +77,48 @@ impl Default for Pace {
     }
 }
 
-/// How far the indexes trail the writes, for /metrics: (tickets, messages) written past the
-/// marks; None on PostgreSQL, where nothing trails. A number that keeps growing means the task
-/// is not keeping up or not running (searches stay complete, but read more rows with LIKE).
-pub async fn lag(db: &Db) -> Result<Option<(i64, i64)>, StoreError> {
-    store::lag(db).await
+/// How far the indexes trail the writes, for /metrics, by index: on SQLite the tickets
+/// (`subjects`) and messages (`bodies`) written past the marks, on PostgreSQL the subjects,
+/// bodies and wiki pages waiting for the pair index. A number that keeps growing means the
+/// task is not keeping up or not running (searches stay complete, but read more rows with
+/// LIKE).
+pub async fn lag(db: &Db) -> Result<Vec<(&'static str, i64)>, StoreError> {
+    match db {
+        Db::Sqlite(_) => Ok(store::lag(db)
+            .await?
+            .map(|(s, b)| vec![("subjects", s), ("bodies", b)])
+            .unwrap_or_default()),
+        Db::Postgres(_) => pairs::lag(db).await,
+    }
 }
 
 /// Indexes everything written so far, a batch per write transaction. Answers the subjects and
-/// documents written.
+/// documents written (on PostgreSQL: the texts filed in the pair index).
 pub async fn catch_up(db: &Db) -> Result<u64, StoreError> {
     catch_up_paced(db, &mut Pace::default()).await
 }
 
 async fn catch_up_paced(db: &Db, pace: &mut Pace) -> Result<u64, StoreError> {
+    let postgres = matches!(db, Db::Postgres(_));
     let mut written = 0;
     let mut passed = false;
-    while store::pending(db).await? {
+    loop {
+        let waiting = match postgres {
+            true => pairs::pending(db).await?,
+            false => store::pending(db).await?,
+        };
+        if !waiting {
+            break;
+        }
         let started = Instant::now();
-        written += store::index_batch(db, pace.rows).await?;
+        written += match postgres {
+            true => pairs::pair_batch(db, pace.rows).await?,
+            false => store::index_batch(db, pace.rows).await?,
+        };
         pace.after(started.elapsed());
         passed = true;
     }
-    if passed {
+    if passed && !postgres {
         store::settle(db).await?;
     }
     Ok(written)

@@ -1,12 +1,15 @@
 //! Full text across the product (CONTRACT §3 `/api/v1/search`): ticket subjects and message
 //! bodies, and wiki pages (title and text). The ticket part runs through TQL
 //! (`Subject LIKE … OR Content LIKE …`), so it uses the same trigram indexes. On SQLite those
-//! are filled behind the writes by `index` (migration 0011).
+//! are filled behind the writes by `index` (migration 0011), and so is PostgreSQL's pair index
+//! of two-character texts (migration 0021, `pairs`).
 
 pub mod api;
 pub mod index;
+mod pairs;
 mod store;
 
+pub(crate) use pairs::{BODIES_WAITING, PAGES_WAITING, SUBJECTS_WAITING};
 pub(crate) use store::{BODIES_MARK, CHANGED_WAITING, SUBJECTS_MARK};
 
 use jiff::Timestamp;

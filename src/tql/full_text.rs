@@ -3,7 +3,8 @@
 //! and no text is read back. Three characters or more; two ASCII characters are found
 //! through the index's terms that begin with them and the texts that end with them (migration
 //! 0018, [`Builder::leading`]); one character, other short strings and PostgreSQL take the
-//! plain (I)LIKE path of to_sql.rs.
+//! plain (I)LIKE path of to_sql.rs, but for PostgreSQL's two-character strings, which its pair
+//! index answers (migration 0021, [`Builder::pg_pair_set`]).
 //!
 //! The indexes trail the writes by a batch (migration 0011, src/search/index.rs) and live in a
 //! file of their own (src/db/search_file.rs): the rows past the indexer's marks, and the
@@ -30,7 +31,7 @@ use super::to_sql::Builder;
 use crate::db::Backend;
 mod sets;
 
-use sets::{BODIES, SUBJECTS, fts_phrase};
+use sets::{BODIES, PairsOf, SUBJECTS, fts_phrase};
 
 impl Builder<'_> {
     /// A column as the probe form tests it. On PostgreSQL, `col || ''` is no column its
@@ -86,6 +87,8 @@ impl Builder<'_> {
             self.phrase_set(&SUBJECTS, s)
         } else if self.two_chars(s) {
             self.pair_set(&SUBJECTS, s)
+        } else if let Some(code) = self.pg_pair(s) {
+            self.pg_pair_set(PairsOf::Subjects, s, code)
         } else if self.ctx.backend == Backend::Postgres && c.op == Op::Like {
             // PostgreSQL: as a set of ids, so that `Subject LIKE x OR Content LIKE x` is one
             // set too (see `Or` in to_sql.rs).
@@ -130,6 +133,8 @@ impl Builder<'_> {
             self.phrase_set(&BODIES, s)
         } else if self.two_chars(s) {
             self.pair_set(&BODIES, s)
+        } else if let Some(code) = self.pg_pair(s) {
+            self.pg_pair_set(PairsOf::Bodies, s, code)
         } else {
             let like = self.like_op();
             let p = self.like_pattern(s);

@@ -180,15 +180,13 @@ async fn render(State(st): State<AppState>) -> Response {
         a.rolled_back
     );
     match crate::search::index::lag(&st.db).await {
-        Ok(Some((subjects, bodies))) => {
-            out.push_str("# HELP opsdesk_search_unindexed Rows written but not yet in the SQLite full-text index (searches still find them).\n# TYPE opsdesk_search_unindexed gauge\n");
-            let _ = writeln!(
-                out,
-                "opsdesk_search_unindexed{{index=\"subjects\"}} {subjects}"
-            );
-            let _ = writeln!(out, "opsdesk_search_unindexed{{index=\"bodies\"}} {bodies}");
+        Ok(lag) if !lag.is_empty() => {
+            out.push_str("# HELP opsdesk_search_unindexed Texts written but not yet in the full-text index (SQLite's FTS5 index, PostgreSQL's two-character pair index); searches still find them.\n# TYPE opsdesk_search_unindexed gauge\n");
+            for (index, n) in lag {
+                let _ = writeln!(out, "opsdesk_search_unindexed{{index=\"{index}\"}} {n}");
+            }
         }
-        Ok(None) => {}
+        Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "metrics: full-text index lag unavailable"),
     }
     let mut r = out.into_response();

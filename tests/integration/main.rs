@@ -26,6 +26,7 @@ mod mail_out;
 mod nagios;
 mod oncall;
 mod openapi;
+mod pair_search;
 mod portal;
 mod radius;
 mod schema;

@@ -17,15 +17,15 @@ use opsdesk::tickets::{
     Ctx, NewTicket, Reply, ReplyKind, Source, TicketCustomer, create, merge, reply,
 };
 
-const QUEUES: &str = "[[queue]]\nname = \"NOC\"\ncorrespond_address = \"noc@isp.example\"\n\n\
+pub(crate) const QUEUES: &str = "[[queue]]\nname = \"NOC\"\ncorrespond_address = \"noc@isp.example\"\n\n\
                       [[queue]]\nname = \"Support\"\ncorrespond_address = \"support@isp.example\"\n";
 
-fn now() -> jiff::Timestamp {
+pub(crate) fn now() -> jiff::Timestamp {
     "2026-11-24T10:00:00Z".parse().unwrap()
 }
 
 /// ACME (requestors at acme.example) and GLOBEX (globex.example).
-async fn customers(db: &Db) {
+pub(crate) async fn customers(db: &Db) {
     let mut tx = db.begin().await.unwrap();
     for (code, domain) in [("ACME", "acme.example"), ("GLOBEX", "globex.example")] {
         let c = NewCustomer {
@@ -44,7 +44,7 @@ async fn customers(db: &Db) {
 }
 
 /// Ticket `i` of a seed: every third one from an ACME requestor, priorities 1–4 in turn.
-fn numbered(i: i64, queue: &str, subject: String, body: String) -> NewTicket {
+pub(crate) fn numbered(i: i64, queue: &str, subject: String, body: String) -> NewTicket {
     NewTicket {
         queue: queue.into(),
         subject,

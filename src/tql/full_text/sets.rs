@@ -1,9 +1,12 @@
 //! The set forms of Subject and Content `LIKE` on SQLite (see full_text.rs): every ticket whose
 //! text holds the string, from the FTS5 trigram indexes and, with LIKE, from the rows the
-//! indexer has not taken in yet.
+//! indexer has not taken in yet. And PostgreSQL's for two characters, from its pair index
+//! (migration 0021) and the texts waiting for it.
 
-use crate::db::Backend;
-use crate::search::{BODIES_MARK, CHANGED_WAITING, SUBJECTS_MARK};
+use crate::db::{Backend, pair_array, pair_code};
+use crate::search::{
+    BODIES_MARK, BODIES_WAITING, CHANGED_WAITING, SUBJECTS_MARK, SUBJECTS_WAITING,
+};
 use crate::tql::to_sql::Builder;
 
 impl Builder<'_> {
@@ -78,6 +81,58 @@ impl Builder<'_> {
              AND {text} LIKE {tail} ESCAPE '\\')"
         )
     }
+}
+
+impl Builder<'_> {
+    /// PostgreSQL: the pair code of a two-character string (src/db/text.rs), which its pair
+    /// index files texts under; `None` for any other string, or on SQLite.
+    pub(super) fn pg_pair(&self, s: &str) -> Option<i16> {
+        (self.ctx.backend == Backend::Postgres)
+            .then(|| pair_code(s))
+            .flatten()
+    }
+
+    /// PostgreSQL: the tickets whose `of` text holds the two characters `s` filed under `code`
+    /// ([`Self::pg_pair`]): the texts the pair index files under the code, and those waiting
+    /// for it, each checked with ILIKE (the index only says a text has the pair somewhere in
+    /// some case). The union is the semi-join's inner side, so the planner drives the lookup
+    /// from the few candidates instead of testing every row against two subqueries.
+    pub(super) fn pg_pair_set(&mut self, of: PairsOf, s: &str, code: i16) -> String {
+        let tail = self.like_pattern(s);
+        let codes = pair_array(&[code]);
+        let (ticket, rows, key, text, pairs, waiting) = match of {
+            PairsOf::Subjects => (
+                "id",
+                "tickets",
+                "ticket_id",
+                "subject",
+                "ticket_subject_pairs",
+                SUBJECTS_WAITING,
+            ),
+            PairsOf::Bodies => (
+                "ticket_id",
+                "ticket_transactions",
+                "id",
+                "body",
+                "ticket_body_pairs",
+                BODIES_WAITING,
+            ),
+        };
+        format!(
+            "t.id IN (SELECT {ticket} FROM {rows} WHERE id IN \
+             (SELECT {key} FROM {pairs} WHERE pairs @> '{codes}'::smallint[] \
+             UNION ALL {waiting}) AND {text} ILIKE {tail} ESCAPE '\\')"
+        )
+    }
+}
+
+/// Which of PostgreSQL's pair tables a set form reads.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum PairsOf {
+    /// `ticket_subject_pairs`, by ticket.
+    Subjects,
+    /// `ticket_body_pairs`, by message.
+    Bodies,
 }
 
 /// One text the SQLite trigram indexes cover, as the set forms read it.
