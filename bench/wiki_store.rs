@@ -1447,6 +1447,18 @@ fn wiki_statement(db: &Db, term: &str) -> (String, String) {
             ),
             like,
         ),
+        // Two characters the pair index files (migration 0021), as `wiki::search` asks once
+        // its walk of the newest pages has not answered.
+        Db::Postgres(_) if let Some(code) = opsdesk::db::pair_code(term) => (
+            format!(
+                "SELECT {COLS} FROM (SELECT {COLS} FROM wiki_pages WHERE id IN \
+                 (SELECT page_id FROM wiki_page_pairs WHERE pairs @> '{{{code}}}'::smallint[] \
+                 UNION ALL SELECT id FROM text_pairs_pending WHERE kind = 'wiki') \
+                 AND deleted_at IS NULL AND ($2 = 0 OR visibility = 'public') OFFSET 0) p \
+                 WHERE (title ILIKE $1 OR body ILIKE $1) ORDER BY updated_at DESC LIMIT $3"
+            ),
+            like,
+        ),
         Db::Postgres(_) => (
             format!(
                 "SELECT {COLS} FROM wiki_pages WHERE (title ILIKE $1 OR body ILIKE $1) \

@@ -62,12 +62,19 @@ const PAIR_SQLITE: &str = "id IN (SELECT doc FROM wiki_fts_terms WHERE term >= $
 const ILIKE_PG: &str = "(title ILIKE $1 OR body ILIKE $1)";
 
 /// PostgreSQL, a two-character text filed under `code` in the pair index (migration 0021):
-/// the pages filed under it and those waiting for the index, each checked with ILIKE (`$1`).
+/// the newest live pages visible to the reader (`$2`, as [`newest_where`]) that the index files
+/// under the code or that wait for it, each checked with ILIKE (`$1`), at most `$3`. The
+/// candidates are fenced off (`OFFSET 0`) so that they drive the statement: left to itself,
+/// the planner walked the pages newest first for the limit and tested each with ILIKE before
+/// the lookup (1.16 s for `Zq`, which no page holds, where the lookup answers at once).
 fn pair_pg(code: i16) -> String {
     let codes = pair_array(&[code]);
     format!(
-        "id IN (SELECT page_id FROM wiki_page_pairs WHERE pairs @> '{codes}'::smallint[] \
-         UNION ALL {PAGES_WAITING}) AND {ILIKE_PG}"
+        "SELECT {PAGE_COLS} FROM (SELECT {PAGE_COLS} FROM wiki_pages WHERE id IN \
+         (SELECT page_id FROM wiki_page_pairs WHERE pairs @> '{codes}'::smallint[] \
+         UNION ALL {PAGES_WAITING}) AND deleted_at IS NULL \
+         AND ($2 = 0 OR visibility = 'public') OFFSET 0) p \
+         WHERE {ILIKE_PG} ORDER BY updated_at DESC LIMIT $3"
     )
 }
 
@@ -252,14 +259,7 @@ pub(in crate::wiki) async fn search(
             };
             match walked {
                 Some(rows) => rows,
-                None => page_rows!(
-                    p,
-                    newest_where(&pair_pg(code)),
-                    &like,
-                    public_only,
-                    limit,
-                    false
-                )?,
+                None => page_rows!(p, pair_pg(code), &like, public_only, limit, false)?,
             }
         }
         // One character, or two the pair index does not file (whitespace, non-ASCII): the
