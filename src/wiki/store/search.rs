@@ -81,13 +81,18 @@ fn pair_pg(code: i16) -> String {
 }
 
 /// Whether the pair index files at least [`COMMON_PAGES`] pages under `code` (reading no
-/// further): then the walk finds the limit's worth soon.
+/// further): then the walk finds the limit's worth soon. The code is spelled in the statement,
+/// not bound, and the statement is planned each time: with the array bound, it took 25 ms at
+/// 10k pages for a pair no page holds (`Zq`: 26 ms a search, 1.1 ms spelled out), where the
+/// index answers in a fraction of a millisecond.
 async fn common_pg_pair(db: &PgPool, code: i16) -> Result<bool, StoreError> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM (SELECT 1 FROM wiki_page_pairs WHERE pairs @> $1 LIMIT $2) p",
-    )
-    .bind(vec![code])
+    let codes = pair_array(&[code]);
+    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM (SELECT 1 FROM wiki_page_pairs \
+         WHERE pairs @> '{codes}'::smallint[] LIMIT $1) p"
+    )))
     .bind(COMMON_PAGES)
+    .persistent(false)
     .fetch_one(db)
     .await?;
     Ok(n >= COMMON_PAGES)
