@@ -1,8 +1,9 @@
 //! Migrations in lockstep (DESIGN.md §3): the same numbered files in both folders, making the
 //! same tables with the same columns. Full-text indexes are the one deliberate difference
 //! (on SQLite the FTS5 virtual tables, and the queue of changed tickets and the owner token
-//! of their index file, all named `*_fts_*`; pg_trgm GIN indexes on PostgreSQL) and are left
-//! out.
+//! of their index file, all named `*_fts_*`; on PostgreSQL the pg_trgm GIN indexes, and the
+//! pair index of two-character texts with its queue, named `*_pairs` and `text_pairs_*`,
+//! migration 0021) and are left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -45,7 +46,8 @@ async fn postgres_schema(url: &str) -> Schema {
     let pool = sqlx::PgPool::connect(url).await.unwrap();
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT table_name::text, column_name::text FROM information_schema.columns \
-         WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'",
+         WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%' \
+         AND table_name NOT LIKE '%\\_pairs' AND table_name NOT LIKE 'text\\_pairs\\_%'",
     )
     .fetch_all(&pool)
     .await
