@@ -15,6 +15,16 @@ use super::{DatabaseUrl, PoolOptions, StoreError, checkpoint, search_file};
 /// touches; the readers keep the 16 MiB set in `connect`.
 const WRITER_CACHE_KIB: &str = "-65536";
 
+/// How much of the file every connection maps (1 TiB: all of it, in practice). Past the map,
+/// a page is a `pread` into the connection's own cache, and with 1 GiB mapped a database of
+/// 1M tickets (2.8 GiB) had its newest rows, the ones every write touches, past the map: alert
+/// intake fell from 2,258 alerts/s at 100k tickets to 1,409 at 1M, and mapping all of it
+/// brought 2,136 back (BENCHMARKS.md). SQLite caps the map at its compile-time
+/// `SQLITE_MAX_MMAP_SIZE` (2 GiB unless raised), which `.cargo/config.toml` raises to this for
+/// the bundled build (a test below checks that the connections got it). The map costs address
+/// space, not memory: the pages are the kernel's page cache, shared by every connection.
+pub(crate) const MMAP_BYTES: i64 = 1 << 40;
+
 /// A SQLite pool of readers, the one connection that writes, and its turn. SQLite lets one
 /// transaction write at a time; left to `busy_timeout`, waiting writers sleep in steps of up to
 /// 100 ms and wake to a lock that may be free for a while already. Writers of this process
@@ -68,8 +78,8 @@ impl SqliteDb {
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")
             // Pages through the OS page cache, shared by every connection, instead of
-            // a pread into each connection's private 2 MiB cache.
-            .pragma("mmap_size", "1073741824")
+            // a pread into each connection's private cache.
+            .pragma("mmap_size", MMAP_BYTES.to_string())
             .pragma("cache_size", "-16384")
             // Checkpoints run in the background (checkpoint.rs), not in a commit.
             .pragma("wal_autocheckpoint", "0")
@@ -156,5 +166,27 @@ impl std::ops::Deref for WriteConn {
 impl std::ops::DerefMut for WriteConn {
     fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
         &mut self.conn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MMAP_BYTES;
+    use crate::db::Db;
+
+    /// Both the readers and the writer map the whole file: the bundled SQLite was built with
+    /// the raised `SQLITE_MAX_MMAP_SIZE` of `.cargo/config.toml` (without it SQLite quietly
+    /// caps the map at 2 GiB, and a large database reads its newest pages with `pread`).
+    #[tokio::test]
+    async fn every_connection_maps_the_whole_file() {
+        let (_dir, db) = crate::db::scratch_sqlite().await;
+        let Db::Sqlite(s) = &db else { panic!("SQLite") };
+        for pool in [&**s, s.writer_pool()] {
+            let mapped: i64 = sqlx::query_scalar("PRAGMA mmap_size")
+                .fetch_one(pool)
+                .await
+                .expect("mmap_size");
+            assert_eq!(mapped, MMAP_BYTES);
+        }
     }
 }
