@@ -23,7 +23,7 @@ const WRITER_CACHE_KIB: &str = "-65536";
 /// `SQLITE_MAX_MMAP_SIZE` (2 GiB unless raised), which `.cargo/config.toml` raises to this for
 /// the bundled build (a test below checks that the connections got it). The map costs address
 /// space, not memory: the pages are the kernel's page cache, shared by every connection.
-pub(crate) const MMAP_BYTES: i64 = 1 << 40;
+const MMAP_BYTES: i64 = 1 << 40;
 
 /// A SQLite pool of readers, the one connection that writes, and its turn. SQLite lets one
 /// transaction write at a time; left to `busy_timeout`, waiting writers sleep in steps of up to
